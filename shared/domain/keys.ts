@@ -1,0 +1,76 @@
+/**
+ * Every storage key, in DynamoDB and in object stores, is built here and only here. Each one
+ * starts with the tenant, so isolation can be enforced below the code (IAM LeadingKeys on
+ * `T#{t}` and `T#{t}#*`, S3 prefixes `tenants/{t}/`). Ids are `[A-Za-z0-9_-]`, so no id can
+ * reach into another tenant's prefix; user ids are encoded because they may hold any
+ * printable character.
+ */
+
+const tenant = (t: string) => `T#${t}`;
+const encodeUser = (userId: string) => encodeURIComponent(userId);
+
+export const tableKeys = {
+  tenantPk: (t: string) => tenant(t),
+  providerSk: (providerId: string) => `PROVIDER#${providerId}`,
+  providerSkPrefix: 'PROVIDER#',
+  bucketSk: (bucketId: string) => `BUCKET#${bucketId}`,
+  bucketSkPrefix: 'BUCKET#',
+  bucketNameSk: (name: string) => `BUCKETNAME#${name.normalize('NFC').toLowerCase()}`,
+  quotaSk: 'QUOTA',
+
+  filePk: (t: string, fileId: string) => `${tenant(t)}#F#${fileId}`,
+  fileSk: 'FILE',
+  /** GSI1: one bucket's files, by lifecycle partition, newest last (query backwards). */
+  fileByBucketPk: (t: string, bucketId: string, partition: FilePartition) =>
+    `${tenant(t)}#B#${bucketId}#${partition}`,
+  /** GSI2: all of a tenant's files, by lifecycle partition. */
+  fileByTenantPk: (t: string, partition: FilePartition) => `${tenant(t)}#FILES#${partition}`,
+  fileSortKey: (createdAt: string, fileId: string) => `${createdAt}#${fileId}`,
+  /**
+   * GSI3, sparse: pending uploads by expiry and deleted files by deletion time. The maintenance
+   * sweep (never a request path) scans this index, which holds only the work it has to do.
+   */
+  sweepPk: (t: string, kind: 'pending' | 'deleted') => `${tenant(t)}#SWEEP#${kind}`,
+
+  referenceSk: (entityType: string, entityId: string) => `REF#${entityType}#${entityId}`,
+  referenceSkPrefix: 'REF#',
+  entityPk: (t: string, entityType: string, entityId: string) => `${tenant(t)}#E#${entityType}#${entityId}`,
+  referenceByEntitySk: (fileId: string) => `F#${fileId}`,
+
+  grantSk: (userId: string) => `GRANT#${encodeUser(userId)}`,
+  grantSkPrefix: 'GRANT#',
+  userPk: (t: string, userId: string) => `${tenant(t)}#U#${encodeUser(userId)}`,
+  grantByUserSk: (entityType: string, entityId: string) => `E#${entityType}#${entityId}`,
+
+  eventPk: (t: string) => `${tenant(t)}#EV`,
+  eventByFilePk: (t: string, fileId: string) => `${tenant(t)}#F#${fileId}#EV`,
+} as const;
+
+export type FilePartition = 'live' | 'deleted';
+
+const TENANT_PREFIX = 'tenants/';
+
+export const objectKeys = {
+  tenantPrefix: (t: string) => `${TENANT_PREFIX}${t}/`,
+  file: (t: string, bucketId: string, fileId: string) => `${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
+  quarantine: (t: string, bucketId: string, fileId: string) =>
+    `quarantine/${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
+  preview: (t: string, fileId: string, variant: string) => `${TENANT_PREFIX}${t}/previews/${fileId}/${variant}.png`,
+  previewPrefix: (t: string, fileId?: string) =>
+    fileId ? `${TENANT_PREFIX}${t}/previews/${fileId}/` : `${TENANT_PREFIX}${t}/previews/`,
+} as const;
+
+export interface FileObjectAddress {
+  tenantId: string;
+  bucketId: string;
+  fileId: string;
+}
+
+const FILE_KEY = /^tenants\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/;
+
+/** Reads a file's address back from its object key; anything else (previews, strays) is null. */
+export function parseFileObjectKey(key: string): FileObjectAddress | null {
+  const match = FILE_KEY.exec(key);
+  if (!match || match[2] === 'previews') return null;
+  return { tenantId: match[1] as string, bucketId: match[2] as string, fileId: match[3] as string };
+}

@@ -1,0 +1,54 @@
+import { validationFailed } from './errors.js';
+
+const MIME = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
+const PATTERN = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
+
+/** `Text/Plain; charset=utf-8` → `text/plain`; throws on anything that is not a media type. */
+export function normalizeMimeType(input: unknown, field = 'contentType'): string {
+  if (typeof input !== 'string') throw validationFailed(`${field} must be a string.`);
+  const essence = (input.split(';')[0] ?? '').trim().toLowerCase();
+  if (!MIME.test(essence)) throw validationFailed(`${field} must be a media type such as application/pdf.`);
+  return essence;
+}
+
+/** Validates a bucket's allowed-type entry: an exact type or a `type/*` wildcard. */
+export function normalizeMimePattern(input: unknown): string {
+  if (typeof input !== 'string') throw validationFailed('allowedMimeTypes must hold strings.');
+  const pattern = input.trim().toLowerCase();
+  if (!PATTERN.test(pattern))
+    throw validationFailed(`"${input}" is not a media type or a type/* wildcard.`, { value: input });
+  return pattern;
+}
+
+export function mimeMatches(mimeType: string, pattern: string): boolean {
+  if (pattern.endsWith('/*')) return mimeType.startsWith(pattern.slice(0, -1));
+  return mimeType === pattern;
+}
+
+/** `null` allowed list means any type. */
+export const isMimeAllowed = (mimeType: string, allowed: readonly string[] | null): boolean =>
+  allowed === null || allowed.some((p) => mimeMatches(mimeType, p));
+
+// Types a browser would execute or render as active content: served as octet-stream.
+const ACTIVE_CONTENT = new Set([
+  'text/html',
+  'application/xhtml+xml',
+  'image/svg+xml',
+  'text/xml',
+  'application/xml',
+  'text/javascript',
+  'application/javascript',
+  'application/ecmascript',
+  'text/ecmascript',
+  'application/x-javascript',
+  'text/xsl',
+  'application/xslt+xml',
+  'application/rdf+xml',
+  'application/wasm',
+  'multipart/x-mixed-replace',
+]);
+
+export function safeResponseContentType(mimeType: string): string {
+  if (ACTIVE_CONTENT.has(mimeType) || mimeType.endsWith('+xml')) return 'application/octet-stream';
+  return mimeType;
+}

@@ -1,0 +1,114 @@
+import type { FileStatus, RejectionReason } from './file-state.js';
+
+/** The verified caller: from JWT claims only, never from a body, path or query. */
+export interface Actor {
+  tenantId: string;
+  userId: string;
+  roles: readonly Role[];
+}
+
+export type Role = 'admin' | 'member' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'member', 'viewer'];
+
+/** `system` is the actor of work done on storage events and schedules. */
+export const SYSTEM_ACTOR = 'system';
+
+export interface S3ProviderConfig {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+}
+
+export interface Provider {
+  id: string;
+  type: 's3';
+  name: string;
+  config: S3ProviderConfig;
+  hasCredentials: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProviderCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface Bucket {
+  id: string;
+  name: string;
+  providerId: string;
+  path: string;
+  allowedMimeTypes: string[] | null;
+  maxFileSize: number;
+  retentionDays: number;
+  restricted: boolean;
+  deleteUnreferenced: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EntityRef {
+  entityType: string;
+  entityId: string;
+}
+
+export interface MultipartState {
+  uploadId: string;
+  partSize: number;
+  partCount: number;
+}
+
+export interface FileRecord {
+  id: string;
+  tenantId: string;
+  bucketId: string;
+  providerId: string;
+  originalName: string;
+  /** Declared type until validation; then the detected type where the bytes name one. */
+  mimeType: string;
+  declaredMimeType: string;
+  size: number;
+  sha256: string | null;
+  status: FileStatus;
+  rejectionReason: RejectionReason | null;
+  uploadedBy: string;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+  /** When the upload instructions expire; the sweeper abandons pending files after it. */
+  uploadExpiresAt: string | null;
+  multipart: MultipartState | null;
+  references: EntityRef[];
+  objectKey: string;
+}
+
+export type PreviewStatus = 'none' | 'pending' | 'ready' | 'failed';
+
+export interface AuditEvent {
+  id: string;
+  type: string;
+  at: string;
+  actor: string;
+  fileId: string | null;
+  providerId: string | null;
+  status: 'ok' | 'error';
+  latencyMs: number | null;
+  details: Record<string, unknown>;
+}
+
+export interface Grant {
+  entityType: string;
+  entityId: string;
+  userId: string;
+  access: 'read' | 'write';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,5 @@
+export type * from './clock.js';
+export { systemClock } from './clock.js';
+export * from './object-store.js';
+export * from './repositories.js';
+export type * from './secret-store.js';

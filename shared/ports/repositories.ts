@@ -1,0 +1,151 @@
+import type { FileStatus, RejectionReason } from '../domain/file-state.js';
+import type { FilePartition } from '../domain/keys.js';
+import type { AuditEvent, Bucket, EntityRef, FileRecord, Grant, Page, Provider } from '../domain/model.js';
+import type { Quota } from '../domain/quota.js';
+
+/**
+ * The metadata ports. One DynamoDB table backs them all (DESIGN.md); each state change that
+ * moves bytes between quota counters is one transaction with its condition, so a duplicate
+ * event or a second `complete` fails its condition and changes nothing. Transition methods
+ * answer `false` when their precondition no longer holds (another writer got there first).
+ */
+export interface MetadataStore {
+  providers: ProviderRepository;
+  buckets: BucketRepository;
+  files: FileRepository;
+  references: ReferenceRepository;
+  grants: GrantRepository;
+  events: EventRepository;
+  quota: QuotaRepository;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Opaque, from a previous page of the same query; a foreign or corrupt one → InvalidCursorError. */
+  cursor?: string;
+}
+
+export interface ProviderRepository {
+  /** Throws AlreadyExistsError when the id is taken. */
+  create(tenantId: string, provider: Provider): Promise<void>;
+  get(tenantId: string, providerId: string): Promise<Provider | null>;
+  list(tenantId: string, page: PageRequest): Promise<Page<Provider>>;
+  /** Throws InUseError while a bucket refers to it; false when it did not exist. */
+  delete(tenantId: string, providerId: string): Promise<boolean>;
+}
+
+export interface BucketRepository {
+  /**
+   * Claims the (case-insensitive) name and, for a non-default provider, counts the bucket on
+   * the provider in one transaction. Throws NameTakenError, or NotFoundError for the provider.
+   */
+  create(tenantId: string, bucket: Bucket): Promise<void>;
+  get(tenantId: string, bucketId: string): Promise<Bucket | null>;
+  list(tenantId: string, page: PageRequest): Promise<Page<Bucket>>;
+  /** Writes the whole new bucket; moves the name claim when the name changed (NameTakenError). */
+  update(tenantId: string, before: Bucket, after: Bucket): Promise<void>;
+  /** False when it did not exist. */
+  delete(tenantId: string, bucket: Bucket): Promise<boolean>;
+}
+
+export interface FileListQuery {
+  tenantId: string;
+  /** Omitted: every bucket of the tenant. */
+  bucketId?: string;
+  partition: FilePartition;
+  /** Narrow to one status inside the partition. */
+  status?: FileStatus;
+  /** Exact type, or `type/*`. */
+  mimeType?: string;
+}
+
+export interface FileRepository {
+  /**
+   * Writes the pending file (with its initial references) and reserves `file.size` bytes of the
+   * tenant's quota, atomically. Throws QuotaExceededError when the quota cannot hold it.
+   */
+  createPending(file: FileRecord): Promise<void>;
+  get(tenantId: string, fileId: string): Promise<FileRecord | null>;
+  /** Newest first; `limit` items at most and a cursor exactly when more match. */
+  list(query: FileListQuery, page: PageRequest): Promise<Page<FileRecord>>;
+  /** In the given order, skipping ids that do not exist. */
+  getMany(tenantId: string, fileIds: readonly string[]): Promise<FileRecord[]>;
+  /** Any pending, active or deleted file in the bucket (rejected ones do not count). */
+  bucketHasFiles(tenantId: string, bucketId: string): Promise<boolean>;
+
+  /** pending → active; the reservation becomes used bytes and the file counts. */
+  activate(file: FileRecord, changes: { mimeType: string; sha256: string | null; at: string }): Promise<boolean>;
+  /** pending → rejected; the reservation is released. */
+  reject(file: FileRecord, reason: RejectionReason, at: string): Promise<boolean>;
+  /** Removes a pending file and releases its reservation. */
+  abandon(file: FileRecord): Promise<boolean>;
+  /** active → deleted (kept, still counted, until purge). */
+  softDelete(file: FileRecord, at: string): Promise<boolean>;
+  /** deleted → active. */
+  restore(file: FileRecord, at: string): Promise<boolean>;
+  /** Removes a deleted file and frees its used bytes. */
+  purge(file: FileRecord): Promise<boolean>;
+  /** Removes a rejected file (its bytes were released when it was rejected). */
+  removeRejected(file: FileRecord): Promise<boolean>;
+  /** Records the multipart upload id once storage has created it. */
+  setMultipart(file: FileRecord, multipart: NonNullable<FileRecord['multipart']>): Promise<void>;
+
+  /**
+   * For the maintenance sweep, across tenants: pending files whose upload instructions
+   * expired before `before`, or deleted files deleted before `before`, oldest first.
+   */
+  listSweepable(kind: 'pending' | 'deleted', before: string, page: PageRequest): Promise<Page<FileRecord>>;
+}
+
+export interface ReferenceRepository {
+  /** Idempotent; false when the file is missing or not pending/active. */
+  add(tenantId: string, fileId: string, ref: EntityRef, at: string): Promise<boolean>;
+  /** Idempotent; false when the file is missing. */
+  remove(tenantId: string, fileId: string, ref: EntityRef): Promise<boolean>;
+  /** File ids referenced by the entity, newest file first. */
+  listFileIds(tenantId: string, ref: EntityRef, page: PageRequest): Promise<Page<string>>;
+  /** Removes every reference of a (purged or abandoned) file; the file item may be gone. */
+  removeAllForFile(tenantId: string, fileId: string, refs: readonly EntityRef[]): Promise<void>;
+}
+
+export interface GrantRepository {
+  put(tenantId: string, grant: Grant): Promise<void>;
+  delete(tenantId: string, ref: EntityRef, userId: string): Promise<boolean>;
+  listForEntity(tenantId: string, ref: EntityRef, page: PageRequest): Promise<Page<Grant>>;
+  /** The user's grants on any of these entities. */
+  findForUser(tenantId: string, userId: string, refs: readonly EntityRef[]): Promise<Grant[]>;
+  /** Removes every grant on the entity; answers how many went. */
+  deleteAllForEntity(tenantId: string, ref: EntityRef): Promise<number>;
+}
+
+export interface EventRepository {
+  record(tenantId: string, event: AuditEvent): Promise<void>;
+  list(tenantId: string, filter: { type?: string; fileId?: string }, page: PageRequest): Promise<Page<AuditEvent>>;
+}
+
+export interface QuotaRepository {
+  get(tenantId: string): Promise<Quota>;
+  setLimit(tenantId: string, limitBytes: number | null): Promise<Quota>;
+}
+
+export class AlreadyExistsError extends Error {
+  override readonly name = 'AlreadyExistsError';
+}
+export class NameTakenError extends Error {
+  override readonly name = 'NameTakenError';
+}
+export class InUseError extends Error {
+  override readonly name = 'InUseError';
+}
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+export class QuotaExceededError extends Error {
+  override readonly name = 'QuotaExceededError';
+  constructor(readonly quota: Quota) {
+    super('The quota cannot hold the reservation.');
+  }
+}
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
