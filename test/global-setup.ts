@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedDynamo } from '../local/embedded-dynamodb.js';
 import { startEmbeddedS3 } from '../local/embedded-s3.js';

@@ -8,3 +8,4 @@ export * from './keys.js';
 export * from './mime.js';
 export * from './model.js';
 export * from './quota.js';
+export * from './content-type-detection.js';

@@ -3,3 +3,5 @@ export { systemClock } from './clock.js';
 export * from './object-store.js';
 export * from './repositories.js';
 export type * from './secret-store.js';
+export type * from './logger.js';
+export { silentLogger } from './logger.js';

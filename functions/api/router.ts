@@ -1,0 +1,144 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { requireRole } from '../../shared/domain/access.js';
+import { StowageError, unauthenticated, validationFailed } from '../../shared/domain/errors.js';
+import type { Services } from '../../shared/services/index.js';
+import { actorFromClaims, type ClaimNames } from './claims.js';
+import { buildOpenApi } from './openapi.js';
+import type { HttpMethod, HttpResponse, Route } from './route.js';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  names: string[];
+}
+
+export type RouteMatch =
+  | { kind: 'found'; route: Route; params: Record<string, string> }
+  | { kind: 'method-not-allowed'; allow: HttpMethod[] }
+  | { kind: 'not-found' };
+
+/** Matches method and path against the route table; path segments are percent-decoded. */
+export function createRouteMatcher(routes: readonly Route[]) {
+  const compiled: CompiledRoute[] = routes.map((route) => {
+    const names: string[] = [];
+    const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    return { route, pattern: new RegExp(`^${source}$`), names };
+  });
+
+  return (method: string, path: string): RouteMatch => {
+    const allow: HttpMethod[] = [];
+    for (const { route, pattern, names } of compiled) {
+      const m = pattern.exec(path);
+      if (!m) continue;
+      if (route.method !== method) {
+        allow.push(route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      names.forEach((name, i) => {
+        params[name] = decodeSegment(m[i + 1] as string);
+      });
+      return { kind: 'found', route, params };
+    }
+    return allow.length > 0 ? { kind: 'method-not-allowed', allow } : { kind: 'not-found' };
+  };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw validationFailed('The path holds a malformed percent-encoding.');
+  }
+}
+
+/** The API: route, authenticate, authorise by role, validate, call the use case. */
+export function createRouter(routes: readonly Route[], services: Services, claimNames: ClaimNames) {
+  const openApiRoute: Route = {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This document',
+    role: 'public',
+    responses: { 200: { description: 'OpenAPI 3.1 document' } },
+    handle: async () => ({ status: 200, body: openApi }),
+  };
+  const all = [...routes, openApiRoute];
+  const openApi = buildOpenApi(all, { title: 'Stowage file storage API', version: '1' });
+  const match = createRouteMatcher(all);
+
+  return async (event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<HttpResponse> => {
+    const found = match(event.requestContext.http.method, event.rawPath);
+    if (found.kind === 'not-found') throw new StowageError('NOT_FOUND', 'No such route.');
+    if (found.kind === 'method-not-allowed')
+      throw new StowageError('METHOD_NOT_ALLOWED', 'This path does not take that method.', undefined, {
+        cause: { allow: found.allow },
+      });
+    const { route, params } = found;
+    if (route.role === 'public') return route.handle({ actor: undefined as never, params, query: {}, body: undefined }, services);
+
+    const claims = event.requestContext.authorizer?.jwt?.claims as unknown as Record<string, unknown> | undefined;
+    if (!claims) throw unauthenticated();
+    const actor = actorFromClaims(claims, claimNames);
+    if (actor.roles.length === 0) throw new StowageError('FORBIDDEN', 'The token grants none of the roles admin, member or viewer.');
+    requireRole(actor, route.role);
+
+    const input = {
+      actor,
+      params: parse(route.params, params, 'path'),
+      query: parse(route.query, queryOf(event), 'query'),
+      body: route.body ? parse(route.body, bodyOf(event), 'body') : undefined,
+    };
+    return route.handle(input, services);
+  };
+}
+
+function queryOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Record<string, string> {
+  const params = new URLSearchParams(event.rawQueryString ?? '');
+  const query: Record<string, string> = {};
+  for (const [key, value] of params) {
+    if (value === '') continue; // API.md: empty values count as absent
+    if (key in query) throw validationFailed(`Query parameter ${key} is given twice.`);
+    query[key] = value;
+  }
+  return query;
+}
+
+function bodyOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): unknown {
+  if (!event.body) return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw validationFailed('The request body is too large.');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw validationFailed('The request body is not valid JSON.');
+  }
+}
+
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) {
+    if (where === 'query' && value && Object.keys(value).length > 0)
+      throw validationFailed(`Unknown query parameter ${Object.keys(value)[0]}.`);
+    return {} as T;
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw validationFailed(`The request ${where} is not valid.`, {
+    issues: result.error.issues.map((issue) => ({
+      path: [where, ...issue.path.map(String)].join('.'),
+      message: issue.message,
+    })),
+  });
+}
+
+/** A request whose body is not an object where one is expected gets the same 400 as any other. */
+export const isZodError = (error: unknown): error is z.ZodError => error instanceof z.ZodError;
+
+export type ApiResult = APIGatewayProxyStructuredResultV2;

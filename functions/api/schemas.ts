@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import { ID_PATTERN, USER_ID_PATTERN } from '../../shared/domain/ids.js';
+
+/**
+ * The request and response schemas of API.md. The router validates every request with them
+ * and the OpenAPI document is generated from them, so the two cannot drift apart.
+ */
+
+export const Id = z.string().regex(ID_PATTERN, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -');
+const UserId = z.string().regex(USER_ID_PATTERN, 'must be 1 to 128 printable ASCII characters');
+const Size = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Timestamp = z.string().meta({ format: 'date-time' });
+
+export const EntityRef = z.strictObject({ entityType: Id, entityId: Id }).meta({ id: 'EntityRef' });
+
+// ---- requests ----
+
+export const CreateProviderBody = z
+  .strictObject({
+    type: z.literal('s3'),
+    name: z.string().min(1).max(128),
+    config: z.strictObject({
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+      region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region such as us-west-2'),
+      endpoint: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+      forcePathStyle: z.boolean().optional(),
+    }),
+    credentials: z
+      .strictObject({
+        accessKeyId: z.string().min(1).max(256),
+        secretAccessKey: z.string().min(1).max(1024),
+      })
+      .optional(),
+  })
+  .meta({ id: 'CreateProviderRequest' });
+
+const MimeList = z.array(z.string().max(255)).max(100);
+const RetentionDays = z.int().min(0).max(3650);
+
+export const CreateBucketBody = z
+  .strictObject({
+    name: z.string().min(1).max(128),
+    providerId: Id.optional(),
+    path: z
+      .string()
+      .regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, 'must be a path such as /customer-files')
+      .max(512)
+      .optional(),
+    allowedMimeTypes: MimeList.nullable().optional(),
+    maxFileSize: Size.optional(),
+    retentionDays: RetentionDays.optional(),
+    restricted: z.boolean().optional(),
+    deleteUnreferenced: z.boolean().optional(),
+  })
+  .meta({ id: 'CreateBucketRequest' });
+
+export const UpdateBucketBody = z
+  .strictObject({
+    name: z.string().min(1).max(128).optional(),
+    allowedMimeTypes: MimeList.nullable().optional(),
+    maxFileSize: Size.optional(),
+    retentionDays: RetentionDays.optional(),
+    restricted: z.boolean().optional(),
+    deleteUnreferenced: z.boolean().optional(),
+  })
+  .meta({ id: 'UpdateBucketRequest' });
+
+export const InitiateUploadBody = z
+  .strictObject({
+    filename: z.string().max(4096),
+    contentType: z.string().max(255),
+    size: Size,
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')
+      .optional(),
+    references: z.array(EntityRef).max(50).optional(),
+    multipart: z.boolean().optional(),
+    uploadMethod: z.enum(['PUT', 'POST']).optional(),
+  })
+  .meta({ id: 'InitiateUploadRequest' });
+
+export const CompleteUploadBody = z
+  .strictObject({
+    parts: z
+      .array(z.strictObject({ partNumber: z.int().min(1).max(10_000), etag: z.string().min(1).max(256) }))
+      .min(1)
+      .max(10_000)
+      .optional(),
+  })
+  .meta({ id: 'CompleteUploadRequest' });
+
+export const GrantBody = z.strictObject({ access: z.enum(['read', 'write']) }).meta({ id: 'GrantRequest' });
+
+export const QuotaBody = z.strictObject({ limitBytes: Size.nullable() }).meta({ id: 'SetQuotaRequest' });
+
+const Limit = z.coerce.number().int().min(1).max(1000).optional();
+const Cursor = z.string().max(4096).optional();
+
+export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor });
+
+export const FileStatusSchema = z.enum(['pending', 'active', 'rejected', 'deleted']);
+
+export const ListFilesQuery = z
+  .strictObject({
+    bucketId: Id.optional(),
+    entityType: Id.optional(),
+    entityId: Id.optional(),
+    status: FileStatusSchema.optional(),
+    mimeType: z.string().max(255).optional(),
+    limit: Limit,
+    cursor: Cursor,
+  })
+  .refine((q) => (q.entityType === undefined) === (q.entityId === undefined), {
+    message: 'entityType and entityId go together',
+    path: ['entityType'],
+  });
+
+export const EventsQuery = z.strictObject({
+  type: z.string().regex(/^[a-z]+(\.[a-z_]+)+$/, 'must be an event type such as upload.completed').optional(),
+  fileId: Id.optional(),
+  limit: Limit,
+  cursor: Cursor,
+});
+
+export const DownloadQuery = z.strictObject({ redirect: z.enum(['0', '1', 'true', 'false']).optional() });
+
+export const FileIdParams = z.strictObject({ fileId: Id });
+export const BucketIdParams = z.strictObject({ bucketId: Id });
+export const ProviderIdParams = z.strictObject({ providerId: Id });
+export const EntityParams = z.strictObject({ entityType: Id, entityId: Id });
+export const FileEntityParams = z.strictObject({ fileId: Id, entityType: Id, entityId: Id });
+export const GrantParams = z.strictObject({ entityType: Id, entityId: Id, userId: UserId });
+
+// ---- responses ----
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  })
+  .meta({ id: 'Error' });
+
+export const ProviderView = z
+  .object({
+    id: Id,
+    type: z.literal('s3'),
+    name: z.string(),
+    config: z.object({
+      bucket: z.string(),
+      region: z.string(),
+      endpoint: z.string().optional(),
+      forcePathStyle: z.boolean().optional(),
+    }),
+    hasCredentials: z.boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Provider' });
+
+export const BucketView = z
+  .object({
+    id: Id,
+    name: z.string(),
+    providerId: Id,
+    path: z.string(),
+    allowedMimeTypes: z.array(z.string()).nullable(),
+    maxFileSize: Size,
+    retentionDays: RetentionDays,
+    restricted: z.boolean(),
+    deleteUnreferenced: z.boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Bucket' });
+
+export const FileView = z
+  .object({
+    id: Id,
+    bucketId: Id,
+    originalName: z.string(),
+    mimeType: z.string(),
+    size: Size,
+    sha256: z.string().nullable(),
+    status: FileStatusSchema,
+    rejectionReason: z
+      .enum(['FILE_TOO_LARGE', 'SIZE_MISMATCH', 'MIME_TYPE_NOT_ALLOWED', 'MIME_TYPE_MISMATCH', 'CHECKSUM_MISMATCH'])
+      .nullable(),
+    uploadedBy: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    deletedAt: Timestamp.nullable(),
+    references: z.array(EntityRef),
+    preview: z.object({ status: z.enum(['none', 'pending', 'ready', 'failed']) }),
+  })
+  .meta({ id: 'File' });
+
+export const UploadInstructionsView = z
+  .discriminatedUnion('method', [
+    z.object({ method: z.literal('PUT'), url: z.string(), headers: z.record(z.string(), z.string()), expiresAt: Timestamp }),
+    z.object({ method: z.literal('POST'), url: z.string(), fields: z.record(z.string(), z.string()), expiresAt: Timestamp }),
+    z.object({
+      method: z.literal('MULTIPART'),
+      uploadId: z.string(),
+      partSize: Size,
+      parts: z.array(z.object({ partNumber: z.int(), url: z.string() })),
+      expiresAt: Timestamp,
+    }),
+  ])
+  .meta({ id: 'UploadInstructions' });
+
+export const InitiateUploadView = z.object({ file: FileView, upload: UploadInstructionsView }).meta({ id: 'Upload' });
+export const DownloadView = z.object({ url: z.string(), expiresAt: Timestamp }).meta({ id: 'Download' });
+export const QuotaView = z
+  .object({ limitBytes: Size.nullable(), usedBytes: Size, reservedBytes: Size, fileCount: Size })
+  .meta({ id: 'Quota' });
+export const EventView = z
+  .object({
+    id: Id,
+    type: z.string(),
+    at: Timestamp,
+    actor: z.string(),
+    fileId: Id.nullable(),
+    providerId: Id.nullable(),
+    status: z.enum(['ok', 'error']),
+    latencyMs: z.number().nullable(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Event' });
+export const GrantView = z
+  .object({
+    entityType: Id,
+    entityId: Id,
+    userId: z.string(),
+    access: z.enum(['read', 'write']),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Grant' });
+export const RemovedView = z.object({ removed: Size });
+export const HealthView = z.object({ status: z.literal('ok') });
+
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });

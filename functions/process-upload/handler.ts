@@ -1,0 +1,37 @@
+import type { S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Logger } from '../../shared/ports/logger.js';
+import type { ValidationService } from '../../shared/services/validation-service.js';
+import { composeFromEnv } from '../lib/compose.js';
+import { lazy } from '../lib/lazy.js';
+
+/**
+ * S3 `ObjectCreated` notifications, delivered through SQS in batches. Each message is
+ * validated on its own; only failed messages go back to the queue (partial batch response).
+ */
+export function makeProcessUploadHandler(deps: { validation: ValidationService; logger: Logger }) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const message of event.Records) {
+      try {
+        for (const key of objectKeysOf(message.body)) await deps.validation.onObjectCreated(key);
+      } catch (error) {
+        deps.logger.error('object validation failed', { messageId: message.messageId, error: String(error) });
+        failures.push({ itemIdentifier: message.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  };
+}
+
+/** S3 event keys are URL-encoded with `+` for spaces; a test event has no records. */
+export function objectKeysOf(body: string): string[] {
+  const parsed = JSON.parse(body) as Partial<S3Event> & { Event?: string };
+  return (parsed.Records ?? [])
+    .filter((r) => r.eventName?.startsWith('ObjectCreated:'))
+    .map((r) => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')));
+}
+
+export const handler = lazy(() => {
+  const app = composeFromEnv(process.env);
+  return makeProcessUploadHandler({ validation: app.services.validation, logger: app.logger });
+});

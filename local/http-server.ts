@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { isStowageError, StowageError } from '../shared/domain/errors.js';
+
+/** Routes the local server answers itself (the demo page, `/local/*`), outside the API. */
+export type LocalRoute = (req: IncomingMessage, body: Buffer) => Promise<LocalAnswer | null>;
+export interface LocalAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface LocalHttpServerOptions {
+  api: (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  /** Whether the matched API route needs a token (public routes skip the authorizer). */
+  needsToken: (method: string, path: string) => boolean;
+  authorize: (authorization: string | undefined) => Promise<Record<string, string>>;
+  localRoutes: LocalRoute[];
+  maxBodyBytes?: number;
+}
+
+/**
+ * The local stand-in for API Gateway: an HTTP request becomes the same v2 event (with JWT
+ * authorizer claims) that the Lambda gets in AWS, and its answer becomes the HTTP response.
+ */
+export function createLocalHttpServer(opts: LocalHttpServerOptions): Server {
+  const maxBody = opts.maxBodyBytes ?? 2 * 1024 * 1024;
+  return createServer(async (req, res) => {
+    try {
+      const body = await readBody(req, maxBody);
+      for (const local of opts.localRoutes) {
+        const answer = await local(req, body);
+        if (answer) return send(res, answer);
+      }
+      const url = new URL(req.url ?? '/', 'http://local');
+      const method = req.method ?? 'GET';
+      let claims: Record<string, string> | undefined;
+      if (opts.needsToken(method, url.pathname)) claims = await opts.authorize(header(req, 'authorization'));
+      const event = toEvent(req, url, body, claims);
+      const result = await opts.api(event, lambdaContext());
+      send(res, {
+        status: result.statusCode ?? 200,
+        headers: result.headers as Record<string, string>,
+        body: result.body ? (result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body) : undefined,
+      });
+    } catch (error) {
+      const known = isStowageError(error) && error.expose ? error : new StowageError('INTERNAL', 'An internal error occurred.');
+      if (!isStowageError(error)) process.stderr.write(`local server error: ${String(error)}\n`);
+      send(res, {
+        status: known.status,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: { code: known.code, message: known.message } }),
+      });
+    }
+  });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        reject(new StowageError('VALIDATION_FAILED', 'The request body is too large.'));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  claims: Record<string, string> | undefined,
+): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  const method = req.method ?? 'GET';
+  const now = new Date();
+  const rawPath = (req.url ?? '/').split('?')[0] as string;
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: url.search.slice(1),
+    headers,
+    isBase64Encoded: false,
+    body: body.length > 0 ? body.toString('utf8') : undefined,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method,
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      authorizer: { principalId: claims?.sub ?? '', integrationLatency: 0, jwt: { claims: claims ?? {}, scopes: [] } },
+    },
+  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+function send(res: ServerResponse, answer: LocalAnswer): void {
+  res.writeHead(answer.status, answer.headers ?? {});
+  res.end(answer.body);
+}
+
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'stowage-api-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:stowage-api-local',
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 29_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,94 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProviderCredentials } from '../domain/model.js';
+import type { SecretStore } from '../ports/secret-store.js';
+
+interface SealedFile {
+  [name: string]: { iv: string; tag: string; data: string };
+}
+
+/**
+ * Provider credentials for the local stack: one JSON file of AES-256-GCM sealed entries,
+ * each bound to its tenant and provider (the name is the authenticated data). The key comes
+ * from FILESTORE_SECRET_KEY, or is generated once into `secret.key` (mode 0600). Nothing is
+ * ever written in clear text.
+ */
+export function createLocalSecretStore(opts: { dataDir: string; keyBase64: string | null }): SecretStore {
+  const file = join(opts.dataDir, 'secrets.json');
+  const keyFile = join(opts.dataDir, 'secret.key');
+  let keyPromise: Promise<Buffer> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const key = () => {
+    keyPromise ??= (async () => {
+      if (opts.keyBase64) {
+        const k = Buffer.from(opts.keyBase64, 'base64');
+        if (k.length !== 32) throw new Error('FILESTORE_SECRET_KEY must be 32 bytes, base64-encoded.');
+        return k;
+      }
+      await mkdir(opts.dataDir, { recursive: true });
+      try {
+        return Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'base64');
+      } catch {
+        const k = randomBytes(32);
+        await writeFile(keyFile, k.toString('base64'), { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+        await chmod(keyFile, 0o600);
+        return Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'base64');
+      }
+    })();
+    return keyPromise;
+  };
+
+  const load = async (): Promise<SealedFile> => {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as SealedFile;
+    } catch {
+      return {};
+    }
+  };
+  const save = async (sealed: SealedFile) => {
+    await mkdir(opts.dataDir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(sealed), { mode: 0o600 });
+    await rename(tmp, file);
+  };
+  // Writes are serialised within the process so concurrent requests do not lose entries.
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const nameOf = (tenantId: string, providerId: string) => `${tenantId}/${providerId}`;
+
+  return {
+    putProviderCredentials: (tenantId, providerId, credentials) =>
+      exclusive(async () => {
+        const name = nameOf(tenantId, providerId);
+        const iv = randomBytes(12);
+        const cipher = createCipheriv('aes-256-gcm', await key(), iv);
+        cipher.setAAD(Buffer.from(name));
+        const data = Buffer.concat([cipher.update(JSON.stringify(credentials), 'utf8'), cipher.final()]);
+        const sealed = await load();
+        sealed[name] = { iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+        await save(sealed);
+      }),
+    getProviderCredentials: async (tenantId, providerId) => {
+      const name = nameOf(tenantId, providerId);
+      const entry = (await load())[name];
+      if (!entry) return null;
+      const decipher = createDecipheriv('aes-256-gcm', await key(), Buffer.from(entry.iv, 'base64'));
+      decipher.setAAD(Buffer.from(name));
+      decipher.setAuthTag(Buffer.from(entry.tag, 'base64'));
+      const clear = Buffer.concat([decipher.update(Buffer.from(entry.data, 'base64')), decipher.final()]);
+      return JSON.parse(clear.toString('utf8')) as ProviderCredentials;
+    },
+    deleteProviderCredentials: (tenantId, providerId) =>
+      exclusive(async () => {
+        const sealed = await load();
+        if (!(nameOf(tenantId, providerId) in sealed)) return;
+        delete sealed[nameOf(tenantId, providerId)];
+        await save(sealed);
+      }),
+  };
+}

@@ -1,0 +1,190 @@
+import { fileAccess, requireRole } from '../domain/access.js';
+import { contentDisposition } from '../domain/content-disposition.js';
+import { conflict, notFound, validationFailed } from '../domain/errors.js';
+import type { FileStatus } from '../domain/file-state.js';
+import { partitionOf } from '../domain/file-state.js';
+import { mimeMatches, safeResponseContentType } from '../domain/mime.js';
+import type { Actor, Bucket, EntityRef, FileRecord, Grant, Page } from '../domain/model.js';
+import { AuditTrail } from './audit-trail.js';
+import type { FileAccessGuard } from './file-access.js';
+import type { ServiceDeps } from './service-deps.js';
+
+export interface ListFilesInput {
+  bucketId?: string;
+  entity?: EntityRef;
+  status?: FileStatus;
+  mimeType?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** Reading, downloading, deleting and restoring files (API.md section 7). */
+export class FileService {
+  private readonly audit: AuditTrail;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly access: FileAccessGuard,
+  ) {
+    this.audit = new AuditTrail(deps);
+  }
+
+  async get(actor: Actor, fileId: string): Promise<FileRecord> {
+    requireRole(actor, 'viewer');
+    return (await this.access.visible(actor, fileId)).file;
+  }
+
+  async list(actor: Actor, input: ListFilesInput): Promise<Page<FileRecord>> {
+    requireRole(actor, 'viewer');
+    const canSee = await this.visibilityFilter(actor);
+    const status = input.status;
+    const accept = (file: FileRecord) =>
+      (status ? file.status === status : file.status !== 'deleted') &&
+      (!input.bucketId || file.bucketId === input.bucketId) &&
+      (!input.mimeType || mimeMatches(file.mimeType, input.mimeType)) &&
+      canSee(file);
+    if (input.entity) return this.listForEntity(actor.tenantId, input.entity, input, accept);
+    return this.deps.metadata.files.list(
+      {
+        tenantId: actor.tenantId,
+        bucketId: input.bucketId,
+        partition: partitionOf(status ?? 'active'),
+        status,
+        mimeType: input.mimeType,
+      },
+      { limit: input.limit, cursor: input.cursor },
+      canSee,
+    );
+  }
+
+  async download(actor: Actor, fileId: string): Promise<{ url: string; expiresAt: string }> {
+    requireRole(actor, 'viewer');
+    const { file } = await this.access.visible(actor, fileId);
+    if (file.status === 'deleted') throw notFound('The file');
+    if (file.status !== 'active') throw conflict(`The file is ${file.status} and cannot be downloaded.`);
+    const ttl = this.deps.settings.downloadUrlTtlSeconds;
+    const store = await this.deps.stores.forProvider(actor.tenantId, file.providerId);
+    const url = await store.presignGet({
+      key: file.objectKey,
+      expiresInSeconds: ttl,
+      responseContentType: safeResponseContentType(file.mimeType),
+      responseContentDisposition: contentDisposition(file.originalName),
+    });
+    const expiresAt = new Date(this.deps.clock.now().getTime() + ttl * 1000).toISOString();
+    await this.audit.record(actor.tenantId, {
+      type: 'file.downloaded',
+      actor: actor.userId,
+      fileId,
+      providerId: file.providerId,
+    });
+    return { url, expiresAt };
+  }
+
+  async delete(actor: Actor, fileId: string): Promise<void> {
+    requireRole(actor, 'member');
+    const { file } = await this.access.changeable(actor, fileId);
+    if (file.status === 'deleted') return;
+    if (file.status === 'pending') throw conflict('A pending upload cannot be deleted; abandon it instead.');
+    if (file.status === 'rejected') return this.removeRejected(actor, file);
+    await this.softDelete(file, actor.userId);
+  }
+
+  /** active → deleted; shared with entity deletion of buckets that delete unreferenced files. */
+  async softDelete(file: FileRecord, actor: string): Promise<boolean> {
+    const applied = await this.deps.metadata.files.softDelete(file, this.deps.clock.now().toISOString());
+    if (applied)
+      await this.audit.record(file.tenantId, { type: 'file.deleted', actor, fileId: file.id, providerId: file.providerId });
+    return applied;
+  }
+
+  async restore(actor: Actor, fileId: string): Promise<FileRecord> {
+    requireRole(actor, 'member');
+    const { file } = await this.access.changeable(actor, fileId);
+    if (file.status !== 'deleted') throw conflict(`Only a deleted file can be restored; this one is ${file.status}.`);
+    const at = this.deps.clock.now().toISOString();
+    if (!(await this.deps.metadata.files.restore(file, at))) throw conflict('The file changed meanwhile; try again.');
+    await this.audit.record(actor.tenantId, {
+      type: 'file.restored',
+      actor: actor.userId,
+      fileId,
+      providerId: file.providerId,
+    });
+    return { ...file, status: 'active', deletedAt: null, updatedAt: at };
+  }
+
+  /** A predicate of what the caller may see, with the caller's grants read once. */
+  async visibilityFilter(actor: Actor): Promise<(file: FileRecord) => boolean> {
+    if (actor.roles.includes('admin')) return () => true;
+    const [grants, restrictedBuckets] = await Promise.all([
+      this.deps.metadata.grants.listForUser(actor.tenantId, actor.userId),
+      this.restrictedBucketIds(actor.tenantId),
+    ]);
+    return (file) =>
+      fileAccess(actor, file, { restricted: restrictedBuckets.has(file.bucketId) }, grants as Grant[]).see;
+  }
+
+  private async restrictedBucketIds(tenantId: string): Promise<Set<string>> {
+    const ids = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page: Page<Bucket> = await this.deps.metadata.buckets.list(tenantId, { limit: 1000, cursor });
+      for (const b of page.items) if (b.restricted) ids.add(b.id);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return ids;
+  }
+
+  /**
+   * Files referenced by an entity, newest first. References are read in chunks and files
+   * filtered here, so the cursor is the last file id handed out.
+   */
+  async listForEntity(
+    tenantId: string,
+    entity: EntityRef,
+    page: { limit: number; cursor?: string },
+    accept: (file: FileRecord) => boolean,
+  ): Promise<Page<FileRecord>> {
+    const items: FileRecord[] = [];
+    let after = page.cursor ? decodeEntityCursor(page.cursor, entity) : undefined;
+    const chunk = Math.min(Math.max(page.limit + 1, 25), 100);
+    for (;;) {
+      const ids = await this.deps.metadata.references.listFileIds(tenantId, entity, { limit: chunk, afterFileId: after });
+      const files = await this.deps.metadata.files.getMany(tenantId, ids);
+      for (const file of files) {
+        if (!accept(file)) continue;
+        items.push(file);
+        if (items.length > page.limit) {
+          const shown = items.slice(0, page.limit);
+          return { items: shown, nextCursor: encodeEntityCursor(shown.at(-1)!.id, entity) };
+        }
+      }
+      if (ids.length < chunk) return { items, nextCursor: null };
+      after = ids.at(-1);
+    }
+  }
+
+  private async removeRejected(actor: Actor, file: FileRecord): Promise<void> {
+    if (!(await this.deps.metadata.files.removeRejected(file))) return;
+    await this.deps.metadata.references.removeAllForFile(file.tenantId, file.id, file.references);
+    await this.audit.record(actor.tenantId, {
+      type: 'file.deleted',
+      actor: actor.userId,
+      fileId: file.id,
+      providerId: file.providerId,
+      details: { status: 'rejected' },
+    });
+  }
+}
+
+const encodeEntityCursor = (fileId: string, entity: EntityRef) =>
+  Buffer.from(JSON.stringify({ after: fileId, e: `${entity.entityType}#${entity.entityId}` })).toString('base64url');
+
+function decodeEntityCursor(cursor: string, entity: EntityRef): string {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; e?: unknown };
+    if (typeof value.after === 'string' && value.e === `${entity.entityType}#${entity.entityId}`) return value.after;
+  } catch {
+    // fall through
+  }
+  throw validationFailed('cursor is not valid for this query.');
+}

@@ -1,0 +1,44 @@
+import type { Provider } from '../domain/model.js';
+import { BucketService } from './bucket-service.js';
+import { FileAccessGuard } from './file-access.js';
+import { FileService } from './file-service.js';
+import { MaintenanceService } from './maintenance-service.js';
+import { ProviderService } from './provider-service.js';
+import { QuotaService } from './quota-service.js';
+import { ReferenceService } from './reference-service.js';
+import type { ServiceDeps } from './service-deps.js';
+import { UploadService } from './upload-service.js';
+import { ValidationService } from './validation-service.js';
+
+export type { ServiceDeps, ServiceSettings } from './service-deps.js';
+
+/** Every use case, wired to one set of ports. */
+export interface Services {
+  providers: ProviderService;
+  buckets: BucketService;
+  uploads: UploadService;
+  validation: ValidationService;
+  files: FileService;
+  references: ReferenceService;
+  quota: QuotaService;
+  maintenance: MaintenanceService;
+}
+
+export function createServices(deps: ServiceDeps, defaultProvider: Provider): Services {
+  const providers = new ProviderService(deps, defaultProvider);
+  const buckets = new BucketService(deps, providers);
+  const access = new FileAccessGuard(deps);
+  const validation = new ValidationService(deps);
+  const uploads = new UploadService(deps, buckets, access, validation);
+  const files = new FileService(deps, access);
+  return {
+    providers,
+    buckets,
+    uploads,
+    validation,
+    files,
+    references: new ReferenceService(deps, access, files),
+    quota: new QuotaService(deps),
+    maintenance: new MaintenanceService(deps, uploads, validation),
+  };
+}

@@ -1,0 +1,97 @@
+import { type FileRecord, SYSTEM_ACTOR } from '../domain/model.js';
+import { AuditTrail } from './audit-trail.js';
+import type { ServiceDeps } from './service-deps.js';
+import type { UploadService } from './upload-service.js';
+import type { ValidationService } from './validation-service.js';
+
+export interface MaintenanceReport {
+  purged: number;
+  abandoned: number;
+  /** Pending uploads whose bytes had arrived but whose event was lost: validated now. */
+  validated: number;
+  errors: number;
+}
+
+const DAY_MS = 86_400_000;
+/** An upload that began just before its URL expired may still be sending bytes. */
+const PENDING_GRACE_MS = 3_600_000;
+
+/**
+ * The scheduled sweep: purges soft-deleted files past their bucket's retention (read now, at
+ * purge time) and abandons uploads whose instructions expired. Each step is a conditional
+ * transition, so overlapping runs, or a restore racing a purge, change nothing twice.
+ */
+export class MaintenanceService {
+  private readonly audit: AuditTrail;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly uploads: UploadService,
+    private readonly validation: ValidationService,
+  ) {
+    this.audit = new AuditTrail(deps);
+  }
+
+  async run(): Promise<MaintenanceReport> {
+    const report: MaintenanceReport = { purged: 0, abandoned: 0, validated: 0, errors: 0 };
+    const now = this.deps.clock.now();
+    await this.sweep('deleted', now.toISOString(), report, (file) => this.purgeIfExpired(file, now, report));
+    const pendingBefore = new Date(now.getTime() - PENDING_GRACE_MS).toISOString();
+    await this.sweep('pending', pendingBefore, report, (file) => this.settleExpiredUpload(file, report));
+    this.deps.logger.info('maintenance run', { ...report });
+    return report;
+  }
+
+  private async sweep(
+    kind: 'pending' | 'deleted',
+    before: string,
+    report: MaintenanceReport,
+    visit: (file: FileRecord) => Promise<void>,
+  ): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.metadata.files.listSweepable(kind, before, { limit: 100, cursor });
+      for (const file of page.items) {
+        try {
+          await visit(file);
+        } catch (error) {
+          report.errors += 1;
+          this.deps.logger.error('maintenance step failed', { kind, fileId: file.id, error: String(error) });
+        }
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  private async purgeIfExpired(file: FileRecord, now: Date, report: MaintenanceReport): Promise<void> {
+    const bucket = await this.deps.metadata.buckets.get(file.tenantId, file.bucketId);
+    const retentionDays = bucket?.retentionDays ?? 0;
+    const deletedAt = Date.parse(file.deletedAt ?? file.updatedAt);
+    if (deletedAt + retentionDays * DAY_MS > now.getTime()) return;
+    // Metadata first: a restore that wins the race keeps its object.
+    if (!(await this.deps.metadata.files.purge(file))) return;
+    const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
+    await store.delete(file.objectKey);
+    await this.deps.metadata.references.removeAllForFile(file.tenantId, file.id, file.references);
+    await this.audit.record(file.tenantId, {
+      type: 'file.purged',
+      actor: SYSTEM_ACTOR,
+      fileId: file.id,
+      providerId: file.providerId,
+      details: { size: file.size, retentionDays },
+    });
+    report.purged += 1;
+  }
+
+  private async settleExpiredUpload(file: FileRecord, report: MaintenanceReport): Promise<void> {
+    // A single-request upload whose bytes arrived but whose event was lost is validated, not lost.
+    if (!file.multipart) {
+      const outcome = await this.validation.validateArrival(file, SYSTEM_ACTOR);
+      if (outcome.kind !== 'missing') {
+        report.validated += 1;
+        return;
+      }
+    }
+    if (await this.uploads.discardPending(file, SYSTEM_ACTOR)) report.abandoned += 1;
+  }
+}

@@ -1,0 +1,254 @@
+import { requireRole } from '../domain/access.js';
+import { conflict, fileTooLarge, mimeTypeNotAllowed, quotaExceeded, validationFailed } from '../domain/errors.js';
+import { normalizeFilename } from '../domain/filename.js';
+import { objectKeys } from '../domain/keys.js';
+import { isMimeAllowed, normalizeMimeType } from '../domain/mime.js';
+import type { Actor, EntityRef, FileRecord, MultipartState } from '../domain/model.js';
+import { committedBytes } from '../domain/quota.js';
+import { type CompletedPart, InvalidPartsError, NoSuchUploadError, type ObjectStore } from '../ports/object-store.js';
+import { QuotaExceededError } from '../ports/repositories.js';
+import { AuditTrail } from './audit-trail.js';
+import type { BucketService } from './bucket-service.js';
+import type { FileAccessGuard } from './file-access.js';
+import type { ServiceDeps } from './service-deps.js';
+import type { ValidationService } from './validation-service.js';
+
+export interface InitiateUploadInput {
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256?: string;
+  references?: EntityRef[];
+  multipart?: boolean;
+  /** PUT (default) or a presigned POST form. */
+  uploadMethod?: 'PUT' | 'POST';
+}
+
+export type UploadInstructions =
+  | { method: 'PUT'; url: string; headers: Record<string, string>; expiresAt: string }
+  | { method: 'POST'; url: string; fields: Record<string, string>; expiresAt: string }
+  | {
+      method: 'MULTIPART';
+      uploadId: string;
+      partSize: number;
+      parts: { partNumber: number; url: string }[];
+      expiresAt: string;
+    };
+
+const MiB = 1024 * 1024;
+const MAX_PARTS = 10_000;
+const MAX_INITIAL_REFERENCES = 50;
+
+/** Upload initiation, completion and abandonment (API.md section 5). */
+export class UploadService {
+  private readonly audit: AuditTrail;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly buckets: BucketService,
+    private readonly access: FileAccessGuard,
+    private readonly validation: ValidationService,
+  ) {
+    this.audit = new AuditTrail(deps);
+  }
+
+  async initiate(
+    actor: Actor,
+    bucketId: string,
+    input: InitiateUploadInput,
+  ): Promise<{ file: FileRecord; upload: UploadInstructions }> {
+    requireRole(actor, 'member');
+    // 400s first, then 404, then the bucket's rules, then the quota (API.md section 0).
+    const originalName = normalizeFilename(input.filename);
+    const declared = normalizeMimeType(input.contentType);
+    const references = dedupeReferences(input.references ?? []);
+    if (references.length > MAX_INITIAL_REFERENCES)
+      throw validationFailed(`At most ${MAX_INITIAL_REFERENCES} references may be given with an upload.`);
+    const bucket = await this.buckets.require(actor.tenantId, bucketId);
+    if (!isMimeAllowed(declared, bucket.allowedMimeTypes))
+      throw mimeTypeNotAllowed(declared, bucket.allowedMimeTypes ?? []);
+    if (input.size > bucket.maxFileSize) throw fileTooLarge(input.size, bucket.maxFileSize);
+
+    const { settings } = this.deps;
+    const multipart = input.multipart === true || input.size > settings.multipartThreshold;
+    const partSize = multipart ? this.partSizeFor(input.size) : 0;
+    const now = this.deps.clock.now();
+    const expiresAt = new Date(now.getTime() + settings.uploadUrlTtlSeconds * 1000).toISOString();
+    const fileId = this.deps.ids.next();
+    const file: FileRecord = {
+      id: fileId,
+      tenantId: actor.tenantId,
+      bucketId: bucket.id,
+      providerId: bucket.providerId,
+      originalName,
+      mimeType: declared,
+      declaredMimeType: declared,
+      size: input.size,
+      sha256: input.sha256?.toLowerCase() ?? null,
+      status: 'pending',
+      rejectionReason: null,
+      uploadedBy: actor.userId,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      deletedAt: null,
+      uploadExpiresAt: expiresAt,
+      multipart: null,
+      references,
+      objectKey: objectKeys.file(actor.tenantId, bucket.id, fileId),
+    };
+
+    try {
+      await this.deps.metadata.files.createPending(file);
+    } catch (error) {
+      if (error instanceof QuotaExceededError)
+        throw quotaExceeded({
+          limitBytes: error.quota.limitBytes ?? 0,
+          committedBytes: committedBytes(error.quota),
+          requestedBytes: input.size,
+        });
+      throw error;
+    }
+
+    // The reservation is made; if storage fails now, give it back so nothing half-made stays.
+    let upload: UploadInstructions;
+    try {
+      const store = await this.deps.stores.forProvider(actor.tenantId, bucket.providerId);
+      upload = multipart
+        ? await this.presignMultipart(store, file, partSize, expiresAt)
+        : await this.presignSingle(store, file, input.uploadMethod ?? 'PUT', expiresAt);
+      if (upload.method === 'MULTIPART') {
+        file.multipart = { uploadId: upload.uploadId, partSize, partCount: upload.parts.length };
+        await this.deps.metadata.files.setMultipart(file, file.multipart);
+      }
+    } catch (error) {
+      await this.deps.metadata.files.abandon(file).catch(() => false);
+      throw error;
+    }
+
+    await this.audit.record(actor.tenantId, {
+      type: 'upload.initiated',
+      actor: actor.userId,
+      fileId,
+      providerId: bucket.providerId,
+      details: { bucketId: bucket.id, size: input.size, contentType: declared, method: upload.method },
+    });
+    return { file, upload };
+  }
+
+  async complete(actor: Actor, fileId: string, parts: CompletedPart[] | undefined): Promise<FileRecord> {
+    requireRole(actor, 'member');
+    const { file } = await this.access.changeable(actor, fileId);
+    if (file.status === 'active' || file.status === 'rejected') return file;
+    if (file.status !== 'pending') throw conflict(`The file is ${file.status}, not pending.`, { status: file.status });
+
+    if (file.multipart) {
+      if (!parts || parts.length === 0)
+        throw validationFailed('parts must list every uploaded part with its ETag for a multipart upload.');
+      if (parts.length > file.multipart.partCount || parts.some((p) => p.partNumber > file.multipart!.partCount))
+        throw validationFailed(`This upload has ${file.multipart.partCount} parts.`);
+      await this.completeMultipart(file, file.multipart, parts);
+    }
+
+    const outcome = await this.validation.validateArrival(file, actor.userId);
+    if (outcome.kind === 'missing') throw conflict('The bytes of this upload have not arrived yet.');
+    if (outcome.file.status === 'pending') throw conflict('The upload is still being processed.');
+    return outcome.file;
+  }
+
+  async abandon(actor: Actor, fileId: string): Promise<void> {
+    requireRole(actor, 'member');
+    const { file } = await this.access.changeable(actor, fileId);
+    if (file.status !== 'pending') throw conflict(`Only a pending upload can be abandoned; this file is ${file.status}.`);
+    await this.discardPending(file, actor.userId);
+  }
+
+  /** Removes a pending upload's record, bytes and reservation; shared with the maintenance sweep. */
+  async discardPending(file: FileRecord, actor: string): Promise<boolean> {
+    const abandoned = await this.deps.metadata.files.abandon(file);
+    if (!abandoned) return false;
+    const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
+    if (file.multipart)
+      await store.abortMultipartUpload({ key: file.objectKey, uploadId: file.multipart.uploadId }).catch(() => undefined);
+    await store.delete(file.objectKey);
+    await this.deps.metadata.references.removeAllForFile(file.tenantId, file.id, file.references);
+    await this.audit.record(file.tenantId, {
+      type: 'upload.abandoned',
+      actor,
+      fileId: file.id,
+      providerId: file.providerId,
+      details: { size: file.size },
+    });
+    return true;
+  }
+
+  private partSizeFor(size: number): number {
+    const { minPartSize } = this.deps.settings;
+    const needed = Math.ceil(size / MAX_PARTS);
+    const partSize = Math.max(minPartSize, Math.ceil(needed / MiB) * MiB);
+    if (Math.ceil(size / partSize) > MAX_PARTS) throw validationFailed('The file needs more than 10000 parts.');
+    return partSize;
+  }
+
+  private async presignSingle(
+    store: ObjectStore,
+    file: FileRecord,
+    method: 'PUT' | 'POST',
+    expiresAt: string,
+  ): Promise<UploadInstructions> {
+    const input = {
+      key: file.objectKey,
+      contentType: file.declaredMimeType,
+      contentLength: file.size,
+      checksumSha256Base64: file.sha256 ? Buffer.from(file.sha256, 'hex').toString('base64') : undefined,
+      expiresInSeconds: this.deps.settings.uploadUrlTtlSeconds,
+    };
+    if (method === 'POST') {
+      const post = await store.presignPost(input);
+      return { method: 'POST', url: post.url, fields: post.fields, expiresAt };
+    }
+    const put = await store.presignPut(input);
+    return { method: 'PUT', url: put.url, headers: put.headers, expiresAt };
+  }
+
+  private async presignMultipart(
+    store: ObjectStore,
+    file: FileRecord,
+    partSize: number,
+    expiresAt: string,
+  ): Promise<UploadInstructions> {
+    const { uploadId } = await store.createMultipartUpload({ key: file.objectKey, contentType: file.declaredMimeType });
+    const count = Math.max(1, Math.ceil(file.size / partSize));
+    const parts = await Promise.all(
+      Array.from({ length: count }, async (_, i) => ({
+        partNumber: i + 1,
+        url: await store.presignUploadPart({
+          key: file.objectKey,
+          uploadId,
+          partNumber: i + 1,
+          expiresInSeconds: this.deps.settings.uploadUrlTtlSeconds,
+        }),
+      })),
+    );
+    return { method: 'MULTIPART', uploadId, partSize, parts, expiresAt };
+  }
+
+  private async completeMultipart(file: FileRecord, multipart: MultipartState, parts: CompletedPart[]): Promise<void> {
+    const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
+    try {
+      await store.completeMultipartUpload({ key: file.objectKey, uploadId: multipart.uploadId, parts });
+    } catch (error) {
+      if (error instanceof InvalidPartsError)
+        throw validationFailed('The parts do not match what was uploaded.', { reason: error.message });
+      // Already completed by an earlier call (whose validation did not finish): validate what is there.
+      if (error instanceof NoSuchUploadError && (await store.head(file.objectKey))) return;
+      if (error instanceof NoSuchUploadError) throw conflict('The multipart upload no longer exists.');
+      throw error;
+    }
+  }
+}
+
+function dedupeReferences(refs: EntityRef[]): EntityRef[] {
+  const seen = new Map<string, EntityRef>();
+  for (const ref of refs) seen.set(`${ref.entityType}#${ref.entityId}`, ref);
+  return [...seen.values()];
+}
