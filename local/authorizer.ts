@@ -14,7 +14,9 @@ export function createLocalAuthorizer(opts: AuthorizerOptions) {
   const verify =
     opts.kind === 'dev'
       ? (token: string) =>
-          jwtVerify(token, new TextEncoder().encode(opts.secret), { algorithms: ['HS256'] }).then((r) => r.payload)
+          jwtVerify(token, new TextEncoder().encode(opts.secret), { algorithms: ['HS256'] }).then(
+            (r) => r.payload,
+          )
       : (() => {
           const keys = createRemoteJWKSet(new URL(opts.jwksUrl));
           return (token: string) =>

@@ -16,7 +16,10 @@ export interface LocalAnswer {
 }
 
 export interface LocalHttpServerOptions {
-  api: (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  api: (
+    event: APIGatewayProxyEventV2WithJWTAuthorizer,
+    context: Context,
+  ) => Promise<APIGatewayProxyStructuredResultV2>;
   /** Whether the matched API route needs a token (public routes skip the authorizer). */
   needsToken: (method: string, path: string) => boolean;
   authorize: (authorization: string | undefined) => Promise<Record<string, string>>;
@@ -46,10 +49,17 @@ export function createLocalHttpServer(opts: LocalHttpServerOptions): Server {
       send(res, {
         status: result.statusCode ?? 200,
         headers: result.headers as Record<string, string>,
-        body: result.body ? (result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body) : undefined,
+        body: result.body
+          ? result.isBase64Encoded
+            ? Buffer.from(result.body, 'base64')
+            : result.body
+          : undefined,
       });
     } catch (error) {
-      const known = isStowageError(error) && error.expose ? error : new StowageError('INTERNAL', 'An internal error occurred.');
+      const known =
+        isStowageError(error) && error.expose
+          ? error
+          : new StowageError('INTERNAL', 'An internal error occurred.');
       if (!isStowageError(error)) process.stderr.write(`local server error: ${String(error)}\n`);
       send(res, {
         status: known.status,
@@ -66,19 +76,19 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  // An oversized body is read to its end and dropped, so the client gets the 400, not a reset.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
-        reject(new StowageError('VALIDATION_FAILED', 'The request body is too large.'));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= max) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () =>
+      size > max
+        ? reject(new StowageError('VALIDATION_FAILED', 'The request body is too large.'))
+        : resolve(Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
 }
@@ -120,7 +130,11 @@ function toEvent(
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
-      authorizer: { principalId: claims?.sub ?? '', integrationLatency: 0, jwt: { claims: claims ?? {}, scopes: [] } },
+      authorizer: {
+        principalId: claims?.sub ?? '',
+        integrationLatency: 0,
+        jwt: { claims: claims ?? {}, scopes: [] },
+      },
     },
   } as APIGatewayProxyEventV2WithJWTAuthorizer;
 }

@@ -26,18 +26,26 @@ export function localRoutes(opts: {
   const token: LocalRoute = async (req, body) => {
     const path = (req.url ?? '').split('?')[0];
     if (!path?.startsWith('/local/') || !opts.devSecret) return null;
-    if (path !== '/local/token') return json(404, { error: { code: 'NOT_FOUND', message: 'No such route.' } });
+    if (path !== '/local/token')
+      return json(404, { error: { code: 'NOT_FOUND', message: 'No such route.' } });
     if (req.method !== 'POST')
-      return { ...json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use POST.' } }), headers: { allow: 'POST', 'content-type': 'application/json' } };
+      return {
+        ...json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use POST.' } }),
+        headers: { allow: 'POST', 'content-type': 'application/json' },
+      };
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8') || '{}');
     } catch {
-      return json(400, { error: { code: 'VALIDATION_FAILED', message: 'The request body is not valid JSON.' } });
+      return json(400, {
+        error: { code: 'VALIDATION_FAILED', message: 'The request body is not valid JSON.' },
+      });
     }
     const input = TokenRequest.safeParse(parsed);
     if (!input.success)
-      return json(400, { error: { code: 'VALIDATION_FAILED', message: 'tenantId, userId and roles are required.' } });
+      return json(400, {
+        error: { code: 'VALIDATION_FAILED', message: 'tenantId, userId and roles are required.' },
+      });
     const value = await mintDevToken({ ...input.data, secret: opts.devSecret, claimNames: opts.claimNames });
     return json(200, { token: value });
   };

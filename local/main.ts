@@ -2,7 +2,9 @@ import { startLocalStack } from './stack.js';
 
 /** `npm start`: the whole service on this machine, until Ctrl-C. */
 const stack = await startLocalStack();
-process.stdout.write(`Stowage ready at ${stack.url} (S3 ${stack.s3Endpoint}, DynamoDB ${stack.dynamoEndpoint})\n`);
+process.stdout.write(
+  `Stowage ready at ${stack.url} (S3 ${stack.s3Endpoint}, DynamoDB ${stack.dynamoEndpoint})\n`,
+);
 
 let stopping = false;
 const shutdown = async (signal: string) => {

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeApiHandler } from '../functions/api/handler.js';
 import { createRouteMatcher } from '../functions/api/router.js';
 import { routes } from '../functions/api/routes.js';
-import { compose, type App } from '../functions/lib/compose.js';
+import { type App, compose } from '../functions/lib/compose.js';
 import { readConfig } from '../functions/lib/config.js';
 import { makeMaintenanceHandler } from '../functions/maintenance/handler.js';
 import { makeProcessUploadHandler } from '../functions/process-upload/handler.js';
@@ -139,7 +139,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         return found.kind === 'found' && found.route.role !== 'public';
       },
       authorize: createLocalAuthorizer(authorizer),
-      localRoutes: localRoutes({ devSecret: authorizer.kind === 'dev' ? authorizer.secret : null, claimNames: config.jwt }),
+      localRoutes: localRoutes({
+        devSecret: authorizer.kind === 'dev' ? authorizer.secret : null,
+        claimNames: config.jwt,
+      }),
     });
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
@@ -172,7 +175,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 function authorizerOptions(env: NodeJS.ProcessEnv): AuthorizerOptions {
   if (env.JWT_JWKS_URL) {
     if (!env.JWT_ISSUER) throw new Error('JWT_ISSUER is required with JWT_JWKS_URL.');
-    return { kind: 'jwks', jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE || undefined };
+    return {
+      kind: 'jwks',
+      jwksUrl: env.JWT_JWKS_URL,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE || undefined,
+    };
   }
   return { kind: 'dev', secret: env.FILESTORE_DEV_JWT_SECRET || DEFAULT_DEV_SECRET };
 }

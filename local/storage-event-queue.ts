@@ -47,10 +47,14 @@ export function createStorageEventQueue(opts: StorageEventQueueOptions) {
       const retry = batch.filter((b) => failed.has(b.record.messageId));
       for (const item of retry) {
         if (item.receives >= maxReceive) opts.onDeadLetter?.(item.record);
-        else setTimeout(() => {
-          waiting.push(item);
-          schedule();
-        }, 100 * 2 ** item.receives);
+        else
+          setTimeout(
+            () => {
+              waiting.push(item);
+              schedule();
+            },
+            100 * 2 ** item.receives,
+          );
       }
     }
   };

@@ -3,30 +3,52 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedDynamo } from '../local/embedded-dynamodb.js';
-import { startEmbeddedS3 } from '../local/embedded-s3.js';
+import { startLocalStack } from '../local/stack.js';
 
 /**
- * Starts the embedded S3 store and DynamoDB Local once per test run. Each test file makes its
- * own buckets and tables (unique names), so files can run in parallel without sharing state.
+ * Starts the local stack once per test run, exactly as `npm start` composes it (embedded S3
+ * store, DynamoDB Local in memory, the API server, storage events into process-upload) but on
+ * free ports. Test files isolate themselves by tenant, or by their own tables and buckets.
  */
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), 'stowage-test-'));
-  const [s3, dynamo] = await Promise.all([
-    startEmbeddedS3({ dataDir: join(dataDir, 's3'), port: 0, buckets: [] }),
-    startEmbeddedDynamo({ port: 0 }),
-  ]);
-  project.provide('s3Endpoint', s3.endpoint);
-  project.provide('dynamoEndpoint', dynamo.endpoint);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_OPTIONS: process.env.NODE_OPTIONS,
+  };
+  const stack = await startLocalStack({
+    env,
+    port: 0,
+    dataDir,
+    inMemoryDynamo: true,
+    maintenanceIntervalMs: 0,
+  });
+  project.provide('apiUrl', stack.url);
+  project.provide('s3Endpoint', stack.s3Endpoint);
+  project.provide('dynamoEndpoint', stack.dynamoEndpoint);
+  project.provide('stackConfig', {
+    tableName: stack.app.config.tableName,
+    uploadsBucket: stack.app.config.uploadsBucket,
+    s3AccessKeyId: stack.app.config.s3.credentials?.accessKeyId ?? '',
+    s3SecretAccessKey: stack.app.config.s3.credentials?.secretAccessKey ?? '',
+  });
   return async () => {
-    await Promise.all([s3.stop(), dynamo.stop()]);
+    await stack.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    apiUrl: string;
     s3Endpoint: string;
     dynamoEndpoint: string;
+    stackConfig: {
+      tableName: string;
+      uploadsBucket: string;
+      s3AccessKeyId: string;
+      s3SecretAccessKey: string;
+    };
   }
 }

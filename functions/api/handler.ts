@@ -1,14 +1,18 @@
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { Services } from '../../shared/services/index.js';
-import type { ClaimNames } from './claims.js';
-import { httpErrors } from './http-errors.js';
-import { createRouter } from './router.js';
-import { routes } from './routes.js';
-import { toApiGatewayResult } from './http-response.js';
 import { composeFromEnv } from '../lib/compose.js';
 import { lazy } from '../lib/lazy.js';
+import type { ClaimNames } from './claims.js';
+import { httpErrors } from './http-errors.js';
+import { toApiGatewayResult } from './http-response.js';
+import { createRouter } from './router.js';
+import { routes } from './routes.js';
 
 export interface ApiDeps {
   services: Services;

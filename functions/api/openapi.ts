@@ -11,13 +11,18 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
   const components: Record<string, JsonSchema> = {};
 
   const toSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
-    const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+    const converted = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io,
+      unrepresentable: 'any',
+    }) as JsonSchema;
     const { $schema: _, $defs, ...rest } = converted;
     for (const [id, def] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>))
       components[id] = rewriteRefs(def) as JsonSchema;
     const id = z.globalRegistry.get(schema)?.id;
     if (typeof id === 'string') {
-      components[id] = rewriteRefs(rest) as JsonSchema;
+      // zod puts a named root in $defs itself and answers a $ref; older output inlines it.
+      if (!('$ref' in rest)) components[id] = rewriteRefs(rest) as JsonSchema;
       return { $ref: `#/components/schemas/${id}` };
     }
     return rewriteRefs(rest) as JsonSchema;
@@ -40,7 +45,10 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
     const responses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries(r.responses))
       responses[status] = response.schema
-        ? { description: response.description, content: { 'application/json': { schema: toSchema(response.schema, 'output') } } }
+        ? {
+            description: response.description,
+            content: { 'application/json': { schema: toSchema(response.schema, 'output') } },
+          }
         : { description: response.description };
     const operation: Record<string, unknown> = {
       operationId: r.operationId,
@@ -75,7 +83,10 @@ function rewriteRefs(value: unknown): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
-      out[k] = k === '$ref' && typeof v === 'string' ? v.replace('#/$defs/', '#/components/schemas/') : rewriteRefs(v);
+      out[k] =
+        k === '$ref' && typeof v === 'string'
+          ? v.replace('#/$defs/', '#/components/schemas/')
+          : rewriteRefs(v);
     return out;
   }
   return value;

@@ -81,12 +81,16 @@ export function createRouter(routes: readonly Route[], services: Services, claim
         cause: { allow: found.allow },
       });
     const { route, params } = found;
-    if (route.role === 'public') return route.handle({ actor: undefined as never, params, query: {}, body: undefined }, services);
+    if (route.role === 'public')
+      return route.handle({ actor: undefined as never, params, query: {}, body: undefined }, services);
 
-    const claims = event.requestContext.authorizer?.jwt?.claims as unknown as Record<string, unknown> | undefined;
+    const claims = event.requestContext.authorizer?.jwt?.claims as unknown as
+      | Record<string, unknown>
+      | undefined;
     if (!claims) throw unauthenticated();
     const actor = actorFromClaims(claims, claimNames);
-    if (actor.roles.length === 0) throw new StowageError('FORBIDDEN', 'The token grants none of the roles admin, member or viewer.');
+    if (actor.roles.length === 0)
+      throw new StowageError('FORBIDDEN', 'The token grants none of the roles admin, member or viewer.');
     requireRole(actor, route.role);
 
     const input = {
@@ -113,7 +117,8 @@ function queryOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Record<string,
 function bodyOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): unknown {
   if (!event.body) return {};
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw validationFailed('The request body is too large.');
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES)
+    throw validationFailed('The request body is too large.');
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);

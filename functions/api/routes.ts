@@ -51,7 +51,8 @@ export const routes: Route[] = [
     role: 'admin',
     query: s.PageQuery,
     responses: { ...ok(s.pageOf(s.ProviderView)), ...common },
-    handle: async ({ actor, query }, svc) => json(200, pageBody(await svc.providers.list(actor, page(query)), providerView)),
+    handle: async ({ actor, query }, svc) =>
+      json(200, pageBody(await svc.providers.list(actor, page(query)), providerView)),
   }),
   route({
     method: 'GET',
@@ -61,7 +62,8 @@ export const routes: Route[] = [
     role: 'admin',
     params: s.ProviderIdParams,
     responses: { ...ok(s.ProviderView), ...with404 },
-    handle: async ({ actor, params }, svc) => json(200, providerView(await svc.providers.get(actor, params.providerId))),
+    handle: async ({ actor, params }, svc) =>
+      json(200, providerView(await svc.providers.get(actor, params.providerId))),
   }),
   route({
     method: 'DELETE',
@@ -96,7 +98,8 @@ export const routes: Route[] = [
     role: 'viewer',
     query: s.PageQuery,
     responses: { ...ok(s.pageOf(s.BucketView)), ...common },
-    handle: async ({ actor, query }, svc) => json(200, pageBody(await svc.buckets.list(actor, page(query)), bucketView)),
+    handle: async ({ actor, query }, svc) =>
+      json(200, pageBody(await svc.buckets.list(actor, page(query)), bucketView)),
   }),
   route({
     method: 'GET',
@@ -106,7 +109,8 @@ export const routes: Route[] = [
     role: 'viewer',
     params: s.BucketIdParams,
     responses: { ...ok(s.BucketView), ...with404 },
-    handle: async ({ actor, params }, svc) => json(200, bucketView(await svc.buckets.get(actor, params.bucketId))),
+    handle: async ({ actor, params }, svc) =>
+      json(200, bucketView(await svc.buckets.get(actor, params.bucketId))),
   }),
   route({
     method: 'PATCH',
@@ -197,7 +201,9 @@ export const routes: Route[] = [
         status: query.status,
         mimeType: query.mimeType === undefined ? undefined : mimeFilter(query.mimeType),
         entity:
-          query.entityType && query.entityId ? { entityType: query.entityType, entityId: query.entityId } : undefined,
+          query.entityType && query.entityId
+            ? { entityType: query.entityType, entityId: query.entityId }
+            : undefined,
       });
       return json(200, pageBody(result, fileView));
     },
@@ -254,7 +260,8 @@ export const routes: Route[] = [
     role: 'member',
     params: s.FileIdParams,
     responses: { ...ok(s.FileView), ...with404, 409: err('Not deleted') },
-    handle: async ({ actor, params }, svc) => json(200, fileView(await svc.files.restore(actor, params.fileId))),
+    handle: async ({ actor, params }, svc) =>
+      json(200, fileView(await svc.files.restore(actor, params.fileId))),
   }),
 
   // ---- references, entities, grants ----
@@ -316,7 +323,10 @@ export const routes: Route[] = [
     query: s.PageQuery,
     responses: { ...ok(s.pageOf(s.GrantView)), ...common },
     handle: async ({ actor, params, query }, svc) =>
-      json(200, pageBody(await svc.references.listGrants(actor, params, page(query)), (g) => g)),
+      json(
+        200,
+        pageBody(await svc.references.listGrants(actor, params, page(query)), (g) => g),
+      ),
   }),
   route({
     method: 'PUT',

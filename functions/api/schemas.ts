@@ -22,7 +22,10 @@ export const CreateProviderBody = z
     config: z.strictObject({
       bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
       region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region such as us-west-2'),
-      endpoint: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+      endpoint: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .optional(),
       forcePathStyle: z.boolean().optional(),
     }),
     credentials: z
@@ -117,7 +120,10 @@ export const ListFilesQuery = z
   });
 
 export const EventsQuery = z.strictObject({
-  type: z.string().regex(/^[a-z]+(\.[a-z_]+)+$/, 'must be an event type such as upload.completed').optional(),
+  type: z
+    .string()
+    .regex(/^[a-z]+(\.[a-z_]+)+$/, 'must be an event type such as upload.completed')
+    .optional(),
   fileId: Id.optional(),
   limit: Limit,
   cursor: Cursor,
@@ -183,7 +189,13 @@ export const FileView = z
     sha256: z.string().nullable(),
     status: FileStatusSchema,
     rejectionReason: z
-      .enum(['FILE_TOO_LARGE', 'SIZE_MISMATCH', 'MIME_TYPE_NOT_ALLOWED', 'MIME_TYPE_MISMATCH', 'CHECKSUM_MISMATCH'])
+      .enum([
+        'FILE_TOO_LARGE',
+        'SIZE_MISMATCH',
+        'MIME_TYPE_NOT_ALLOWED',
+        'MIME_TYPE_MISMATCH',
+        'CHECKSUM_MISMATCH',
+      ])
       .nullable(),
     uploadedBy: z.string(),
     createdAt: Timestamp,
@@ -196,8 +208,18 @@ export const FileView = z
 
 export const UploadInstructionsView = z
   .discriminatedUnion('method', [
-    z.object({ method: z.literal('PUT'), url: z.string(), headers: z.record(z.string(), z.string()), expiresAt: Timestamp }),
-    z.object({ method: z.literal('POST'), url: z.string(), fields: z.record(z.string(), z.string()), expiresAt: Timestamp }),
+    z.object({
+      method: z.literal('PUT'),
+      url: z.string(),
+      headers: z.record(z.string(), z.string()),
+      expiresAt: Timestamp,
+    }),
+    z.object({
+      method: z.literal('POST'),
+      url: z.string(),
+      fields: z.record(z.string(), z.string()),
+      expiresAt: Timestamp,
+    }),
     z.object({
       method: z.literal('MULTIPART'),
       uploadId: z.string(),
@@ -208,7 +230,9 @@ export const UploadInstructionsView = z
   ])
   .meta({ id: 'UploadInstructions' });
 
-export const InitiateUploadView = z.object({ file: FileView, upload: UploadInstructionsView }).meta({ id: 'Upload' });
+export const InitiateUploadView = z
+  .object({ file: FileView, upload: UploadInstructionsView })
+  .meta({ id: 'Upload' });
 export const DownloadView = z.object({ url: z.string(), expiresAt: Timestamp }).meta({ id: 'Download' });
 export const QuotaView = z
   .object({ limitBytes: Size.nullable(), usedBytes: Size, reservedBytes: Size, fileCount: Size })
@@ -239,4 +263,5 @@ export const GrantView = z
 export const RemovedView = z.object({ removed: Size });
 export const HealthView = z.object({ status: z.literal('ok') });
 
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -38,7 +38,9 @@ export interface StowageConfig {
   };
   /** Keep rejected objects under `quarantine/` instead of deleting them. */
   quarantineRejected: boolean;
-  secrets: { kind: 'local-file'; dataDir: string; keyBase64: string | null } | { kind: 'secrets-manager'; prefix: string };
+  secrets:
+    | { kind: 'local-file'; dataDir: string; keyBase64: string | null }
+    | { kind: 'secrets-manager'; prefix: string };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

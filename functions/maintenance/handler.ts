@@ -7,4 +7,6 @@ export function makeMaintenanceHandler(deps: { maintenance: MaintenanceService }
   return async () => deps.maintenance.run();
 }
 
-export const handler = lazy(() => makeMaintenanceHandler({ maintenance: composeFromEnv(process.env).services.maintenance }));
+export const handler = lazy(() =>
+  makeMaintenanceHandler({ maintenance: composeFromEnv(process.env).services.maintenance }),
+);

@@ -70,7 +70,11 @@ export function createLocalSecretStore(opts: { dataDir: string; keyBase64: strin
         cipher.setAAD(Buffer.from(name));
         const data = Buffer.concat([cipher.update(JSON.stringify(credentials), 'utf8'), cipher.final()]);
         const sealed = await load();
-        sealed[name] = { iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+        sealed[name] = {
+          iv: iv.toString('base64'),
+          tag: cipher.getAuthTag().toString('base64'),
+          data: data.toString('base64'),
+        };
         await save(sealed);
       }),
     getProviderCredentials: async (tenantId, providerId) => {

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import { notFound } from '../domain/errors.js';
+import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import type { ObjectStore, ObjectStoreResolver } from '../ports/object-store.js';
 import type { ProviderRepository } from '../ports/repositories.js';
 import type { SecretStore } from '../ports/secret-store.js';

@@ -11,14 +11,20 @@ import type { ProviderCredentials } from '../domain/model.js';
 import type { SecretStore } from '../ports/secret-store.js';
 
 /** Provider credentials in AWS Secrets Manager, one secret per provider under a prefix. */
-export function createSecretsManagerSecretStore(opts: { client: SecretsManagerClient; prefix: string }): SecretStore {
-  const nameOf = (tenantId: string, providerId: string) => `${opts.prefix}/${tenantId}/providers/${providerId}`;
+export function createSecretsManagerSecretStore(opts: {
+  client: SecretsManagerClient;
+  prefix: string;
+}): SecretStore {
+  const nameOf = (tenantId: string, providerId: string) =>
+    `${opts.prefix}/${tenantId}/providers/${providerId}`;
   return {
     async putProviderCredentials(tenantId, providerId, credentials) {
       const SecretString = JSON.stringify(credentials);
       const name = nameOf(tenantId, providerId);
       try {
-        await opts.client.send(new CreateSecretCommand({ Name: name, SecretString, Tags: [{ Key: 'tenant', Value: tenantId }] }));
+        await opts.client.send(
+          new CreateSecretCommand({ Name: name, SecretString, Tags: [{ Key: 'tenant', Value: tenantId }] }),
+        );
       } catch (error) {
         if (!(error instanceof ResourceExistsException)) throw error;
         await opts.client.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
@@ -26,7 +32,9 @@ export function createSecretsManagerSecretStore(opts: { client: SecretsManagerCl
     },
     async getProviderCredentials(tenantId, providerId) {
       try {
-        const out = await opts.client.send(new GetSecretValueCommand({ SecretId: nameOf(tenantId, providerId) }));
+        const out = await opts.client.send(
+          new GetSecretValueCommand({ SecretId: nameOf(tenantId, providerId) }),
+        );
         return out.SecretString ? (JSON.parse(out.SecretString) as ProviderCredentials) : null;
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return null;
@@ -36,7 +44,10 @@ export function createSecretsManagerSecretStore(opts: { client: SecretsManagerCl
     async deleteProviderCredentials(tenantId, providerId) {
       try {
         await opts.client.send(
-          new DeleteSecretCommand({ SecretId: nameOf(tenantId, providerId), ForceDeleteWithoutRecovery: true }),
+          new DeleteSecretCommand({
+            SecretId: nameOf(tenantId, providerId),
+            ForceDeleteWithoutRecovery: true,
+          }),
         );
       } catch (error) {
         if (!(error instanceof ResourceNotFoundException)) throw error;

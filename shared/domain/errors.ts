@@ -23,7 +23,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export class StowageError extends Error {
   override readonly name = 'StowageError';
   readonly status: number;
-  /** Whether the message may reach a client; 5xx messages never do. */
+  /** Whether the message may reach a client: every code but INTERNAL, whose cause stays inside. */
   readonly expose: boolean;
 
   constructor(
@@ -34,7 +34,7 @@ export class StowageError extends Error {
   ) {
     super(message, options);
     this.status = ERROR_STATUS[code];
-    this.expose = this.status < 500;
+    this.expose = code !== 'INTERNAL';
   }
 }
 
@@ -44,20 +44,29 @@ export const validationFailed = (message: string, details?: unknown) =>
   new StowageError('VALIDATION_FAILED', message, details);
 export const unauthenticated = (message = 'A valid bearer token is required.') =>
   new StowageError('UNAUTHENTICATED', message);
-export const forbidden = (message = 'You are not allowed to do this.') => new StowageError('FORBIDDEN', message);
+export const forbidden = (message = 'You are not allowed to do this.') =>
+  new StowageError('FORBIDDEN', message);
 export const notFound = (what: string) => new StowageError('NOT_FOUND', `${what} was not found.`);
-export const conflict = (message: string, details?: unknown) => new StowageError('CONFLICT', message, details);
+export const conflict = (message: string, details?: unknown) =>
+  new StowageError('CONFLICT', message, details);
 export const fileTooLarge = (size: number, maxFileSize: number) =>
-  new StowageError('FILE_TOO_LARGE', `The file is ${size} bytes; this bucket accepts at most ${maxFileSize}.`, {
-    size,
-    maxFileSize,
-  });
+  new StowageError(
+    'FILE_TOO_LARGE',
+    `The file is ${size} bytes; this bucket accepts at most ${maxFileSize}.`,
+    {
+      size,
+      maxFileSize,
+    },
+  );
 export const mimeTypeNotAllowed = (mimeType: string, allowedMimeTypes: readonly string[]) =>
   new StowageError('MIME_TYPE_NOT_ALLOWED', `Files of type ${mimeType} are not allowed in this bucket.`, {
     mimeType,
     allowedMimeTypes,
   });
-export const quotaExceeded = (details: { limitBytes: number; committedBytes: number; requestedBytes: number }) =>
-  new StowageError('QUOTA_EXCEEDED', 'The tenant storage quota cannot hold this upload.', details);
+export const quotaExceeded = (details: {
+  limitBytes: number;
+  committedBytes: number;
+  requestedBytes: number;
+}) => new StowageError('QUOTA_EXCEEDED', 'The tenant storage quota cannot hold this upload.', details);
 export const internal = (cause?: unknown) =>
   new StowageError('INTERNAL', 'An internal error occurred.', undefined, { cause });

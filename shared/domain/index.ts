@@ -1,5 +1,6 @@
 export * from './access.js';
 export * from './content-disposition.js';
+export * from './content-type-detection.js';
 export * from './errors.js';
 export * from './file-state.js';
 export * from './filename.js';
@@ -8,4 +9,3 @@ export * from './keys.js';
 export * from './mime.js';
 export * from './model.js';
 export * from './quota.js';
-export * from './content-type-detection.js';

@@ -55,7 +55,8 @@ export const objectKeys = {
   file: (t: string, bucketId: string, fileId: string) => `${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
   quarantine: (t: string, bucketId: string, fileId: string) =>
     `quarantine/${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
-  preview: (t: string, fileId: string, variant: string) => `${TENANT_PREFIX}${t}/previews/${fileId}/${variant}.png`,
+  preview: (t: string, fileId: string, variant: string) =>
+    `${TENANT_PREFIX}${t}/previews/${fileId}/${variant}.png`,
   previewPrefix: (t: string, fileId?: string) =>
     fileId ? `${TENANT_PREFIX}${t}/previews/${fileId}/` : `${TENANT_PREFIX}${t}/previews/`,
 } as const;

@@ -16,4 +16,5 @@ export const committedBytes = (q: Quota) => q.usedBytes + q.reservedBytes;
 
 export const headroomOf = (q: Quota) => (q.limitBytes ?? 0) - committedBytes(q);
 
-export const fits = (q: Quota, bytes: number) => q.limitBytes === null || committedBytes(q) + bytes <= q.limitBytes;
+export const fits = (q: Quota, bytes: number) =>
+  q.limitBytes === null || committedBytes(q) + bytes <= q.limitBytes;

@@ -1,7 +1,7 @@
 export type * from './clock.js';
 export { systemClock } from './clock.js';
+export type * from './logger.js';
+export { silentLogger } from './logger.js';
 export * from './object-store.js';
 export * from './repositories.js';
 export type * from './secret-store.js';
-export type * from './logger.js';
-export { silentLogger } from './logger.js';

@@ -12,7 +12,12 @@ export interface ObjectStore {
   presignGet(input: PresignGetInput): Promise<string>;
 
   createMultipartUpload(input: { key: string; contentType: string }): Promise<{ uploadId: string }>;
-  presignUploadPart(input: { key: string; uploadId: string; partNumber: number; expiresInSeconds: number }): Promise<string>;
+  presignUploadPart(input: {
+    key: string;
+    uploadId: string;
+    partNumber: number;
+    expiresInSeconds: number;
+  }): Promise<string>;
   /** Throws `InvalidPartsError` when the parts do not match what was uploaded. */
   completeMultipartUpload(input: { key: string; uploadId: string; parts: CompletedPart[] }): Promise<void>;
   abortMultipartUpload(input: { key: string; uploadId: string }): Promise<void>;

@@ -66,15 +66,25 @@ export interface FileRepository {
    */
   createPending(file: FileRecord): Promise<void>;
   get(tenantId: string, fileId: string): Promise<FileRecord | null>;
-  /** Newest first; `limit` items at most and a cursor exactly when more match. */
-  list(query: FileListQuery, page: PageRequest): Promise<Page<FileRecord>>;
+  /**
+   * Newest first; `limit` items at most and a cursor exactly when more match. `accept` narrows
+   * further (what the caller may see) inside the same exact-page loop.
+   */
+  list(
+    query: FileListQuery,
+    page: PageRequest,
+    accept?: (file: FileRecord) => boolean,
+  ): Promise<Page<FileRecord>>;
   /** In the given order, skipping ids that do not exist. */
   getMany(tenantId: string, fileIds: readonly string[]): Promise<FileRecord[]>;
   /** Any pending, active or deleted file in the bucket (rejected ones do not count). */
   bucketHasFiles(tenantId: string, bucketId: string): Promise<boolean>;
 
   /** pending → active; the reservation becomes used bytes and the file counts. */
-  activate(file: FileRecord, changes: { mimeType: string; sha256: string | null; at: string }): Promise<boolean>;
+  activate(
+    file: FileRecord,
+    changes: { mimeType: string; sha256: string | null; at: string },
+  ): Promise<boolean>;
   /** pending → rejected; the reservation is released. */
   reject(file: FileRecord, reason: RejectionReason, at: string): Promise<boolean>;
   /** Removes a pending file and releases its reservation. */
@@ -92,7 +102,7 @@ export interface FileRepository {
 
   /**
    * For the maintenance sweep, across tenants: pending files whose upload instructions
-   * expired before `before`, or deleted files deleted before `before`, oldest first.
+   * expired before `before`, or deleted files deleted before `before` (a scan: in no order).
    */
   listSweepable(kind: 'pending' | 'deleted', before: string, page: PageRequest): Promise<Page<FileRecord>>;
 }
@@ -102,8 +112,16 @@ export interface ReferenceRepository {
   add(tenantId: string, fileId: string, ref: EntityRef, at: string): Promise<boolean>;
   /** Idempotent; false when the file is missing. */
   remove(tenantId: string, fileId: string, ref: EntityRef): Promise<boolean>;
-  /** File ids referenced by the entity, newest file first. */
-  listFileIds(tenantId: string, ref: EntityRef, page: PageRequest): Promise<Page<string>>;
+  /**
+   * Up to `limit` file ids referenced by the entity, newest file first, starting after
+   * `afterFileId`; fewer than `limit` means no more follow. (The caller filters the files and
+   * pages by file id, so no opaque cursor is needed here.)
+   */
+  listFileIds(
+    tenantId: string,
+    ref: EntityRef,
+    page: { limit: number; afterFileId?: string },
+  ): Promise<string[]>;
   /** Removes every reference of a (purged or abandoned) file; the file item may be gone. */
   removeAllForFile(tenantId: string, fileId: string, refs: readonly EntityRef[]): Promise<void>;
 }
@@ -112,6 +130,8 @@ export interface GrantRepository {
   put(tenantId: string, grant: Grant): Promise<void>;
   delete(tenantId: string, ref: EntityRef, userId: string): Promise<boolean>;
   listForEntity(tenantId: string, ref: EntityRef, page: PageRequest): Promise<Page<Grant>>;
+  /** Every grant the user holds in the tenant (for filtering lists). */
+  listForUser(tenantId: string, userId: string): Promise<Grant[]>;
   /** The user's grants on any of these entities. */
   findForUser(tenantId: string, userId: string, refs: readonly EntityRef[]): Promise<Grant[]>;
   /** Removes every grant on the entity; answers how many went. */
@@ -120,7 +140,11 @@ export interface GrantRepository {
 
 export interface EventRepository {
   record(tenantId: string, event: AuditEvent): Promise<void>;
-  list(tenantId: string, filter: { type?: string; fileId?: string }, page: PageRequest): Promise<Page<AuditEvent>>;
+  list(
+    tenantId: string,
+    filter: { type?: string; fileId?: string },
+    page: PageRequest,
+  ): Promise<Page<AuditEvent>>;
 }
 
 export interface QuotaRepository {

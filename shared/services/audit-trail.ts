@@ -33,7 +33,11 @@ export class AuditTrail {
     try {
       await this.deps.metadata.events.record(tenantId, event);
     } catch (error) {
-      this.deps.logger.error('audit event not recorded', { tenantId, type: input.type, error: String(error) });
+      this.deps.logger.error('audit event not recorded', {
+        tenantId,
+        type: input.type,
+        error: String(error),
+      });
     }
   }
 }

@@ -1,5 +1,6 @@
 import { requireRole } from '../domain/access.js';
 import { conflict, notFound, validationFailed } from '../domain/errors.js';
+import { hasUnsafeCharacters } from '../domain/filename.js';
 import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import { normalizeMimePattern } from '../domain/mime.js';
 import type { Actor, Bucket, Page } from '../domain/model.js';
@@ -89,7 +90,8 @@ export class BucketService {
     const name = input.name === undefined ? undefined : this.normalizeName(input.name);
     const allowedMimeTypes =
       input.allowedMimeTypes === undefined ? undefined : this.normalizeAllowed(input.allowedMimeTypes);
-    const maxFileSize = input.maxFileSize === undefined ? undefined : this.checkMaxFileSize(input.maxFileSize);
+    const maxFileSize =
+      input.maxFileSize === undefined ? undefined : this.checkMaxFileSize(input.maxFileSize);
     const before = await this.require(actor.tenantId, bucketId);
     const after: Bucket = {
       ...before,
@@ -137,14 +139,15 @@ export class BucketService {
 
   private normalizeName(raw: string): string {
     const name = raw.normalize('NFC').trim();
-    if (name === '' || name.length > 128 || /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u.test(name))
+    if (name === '' || name.length > 128 || hasUnsafeCharacters(name))
       throw validationFailed('name must be 1 to 128 printable characters.');
     return name;
   }
 
   private normalizeAllowed(list: string[] | null | undefined): string[] | null {
     if (list === undefined || list === null) return null;
-    if (list.length === 0) throw validationFailed('allowedMimeTypes must not be empty; omit it to allow any type.');
+    if (list.length === 0)
+      throw validationFailed('allowedMimeTypes must not be empty; omit it to allow any type.');
     return [...new Set(list.map(normalizeMimePattern))];
   }
 

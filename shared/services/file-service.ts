@@ -93,16 +93,23 @@ export class FileService {
   async softDelete(file: FileRecord, actor: string): Promise<boolean> {
     const applied = await this.deps.metadata.files.softDelete(file, this.deps.clock.now().toISOString());
     if (applied)
-      await this.audit.record(file.tenantId, { type: 'file.deleted', actor, fileId: file.id, providerId: file.providerId });
+      await this.audit.record(file.tenantId, {
+        type: 'file.deleted',
+        actor,
+        fileId: file.id,
+        providerId: file.providerId,
+      });
     return applied;
   }
 
   async restore(actor: Actor, fileId: string): Promise<FileRecord> {
     requireRole(actor, 'member');
     const { file } = await this.access.changeable(actor, fileId);
-    if (file.status !== 'deleted') throw conflict(`Only a deleted file can be restored; this one is ${file.status}.`);
+    if (file.status !== 'deleted')
+      throw conflict(`Only a deleted file can be restored; this one is ${file.status}.`);
     const at = this.deps.clock.now().toISOString();
-    if (!(await this.deps.metadata.files.restore(file, at))) throw conflict('The file changed meanwhile; try again.');
+    if (!(await this.deps.metadata.files.restore(file, at)))
+      throw conflict('The file changed meanwhile; try again.');
     await this.audit.record(actor.tenantId, {
       type: 'file.restored',
       actor: actor.userId,
@@ -148,14 +155,18 @@ export class FileService {
     let after = page.cursor ? decodeEntityCursor(page.cursor, entity) : undefined;
     const chunk = Math.min(Math.max(page.limit + 1, 25), 100);
     for (;;) {
-      const ids = await this.deps.metadata.references.listFileIds(tenantId, entity, { limit: chunk, afterFileId: after });
+      const ids = await this.deps.metadata.references.listFileIds(tenantId, entity, {
+        limit: chunk,
+        afterFileId: after,
+      });
       const files = await this.deps.metadata.files.getMany(tenantId, ids);
       for (const file of files) {
         if (!accept(file)) continue;
         items.push(file);
         if (items.length > page.limit) {
           const shown = items.slice(0, page.limit);
-          return { items: shown, nextCursor: encodeEntityCursor(shown.at(-1)!.id, entity) };
+          const last = shown[shown.length - 1] as FileRecord;
+          return { items: shown, nextCursor: encodeEntityCursor(last.id, entity) };
         }
       }
       if (ids.length < chunk) return { items, nextCursor: null };
@@ -177,12 +188,18 @@ export class FileService {
 }
 
 const encodeEntityCursor = (fileId: string, entity: EntityRef) =>
-  Buffer.from(JSON.stringify({ after: fileId, e: `${entity.entityType}#${entity.entityId}` })).toString('base64url');
+  Buffer.from(JSON.stringify({ after: fileId, e: `${entity.entityType}#${entity.entityId}` })).toString(
+    'base64url',
+  );
 
 function decodeEntityCursor(cursor: string, entity: EntityRef): string {
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; e?: unknown };
-    if (typeof value.after === 'string' && value.e === `${entity.entityType}#${entity.entityId}`) return value.after;
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      after?: unknown;
+      e?: unknown;
+    };
+    if (typeof value.after === 'string' && value.e === `${entity.entityType}#${entity.entityId}`)
+      return value.after;
   } catch {
     // fall through
   }

@@ -21,7 +21,11 @@ export class QuotaService {
   async setLimit(actor: Actor, limitBytes: number | null): Promise<Quota> {
     requireRole(actor, 'admin');
     const quota = await this.deps.metadata.quota.setLimit(actor.tenantId, limitBytes);
-    await this.audit.record(actor.tenantId, { type: 'quota.updated', actor: actor.userId, details: { limitBytes } });
+    await this.audit.record(actor.tenantId, {
+      type: 'quota.updated',
+      actor: actor.userId,
+      details: { limitBytes },
+    });
     return quota;
   }
 

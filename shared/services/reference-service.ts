@@ -27,7 +27,12 @@ export class ReferenceService {
     const at = this.deps.clock.now().toISOString();
     if (!(await this.deps.metadata.references.add(actor.tenantId, fileId, ref, at)))
       throw conflict('The file changed meanwhile and cannot be referenced.');
-    await this.audit.record(actor.tenantId, { type: 'reference.added', actor: actor.userId, fileId, details: { ...ref } });
+    await this.audit.record(actor.tenantId, {
+      type: 'reference.added',
+      actor: actor.userId,
+      fileId,
+      details: { ...ref },
+    });
   }
 
   async remove(actor: Actor, fileId: string, ref: EntityRef): Promise<void> {
@@ -108,7 +113,11 @@ export class ReferenceService {
       });
   }
 
-  async listGrants(actor: Actor, entity: EntityRef, page: { limit: number; cursor?: string }): Promise<Page<Grant>> {
+  async listGrants(
+    actor: Actor,
+    entity: EntityRef,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<Grant>> {
     requireRole(actor, 'admin');
     return this.deps.metadata.grants.listForEntity(actor.tenantId, entity, page);
   }

@@ -1,11 +1,22 @@
 import { requireRole } from '../domain/access.js';
-import { conflict, fileTooLarge, mimeTypeNotAllowed, quotaExceeded, validationFailed } from '../domain/errors.js';
+import {
+  conflict,
+  fileTooLarge,
+  mimeTypeNotAllowed,
+  quotaExceeded,
+  validationFailed,
+} from '../domain/errors.js';
 import { normalizeFilename } from '../domain/filename.js';
 import { objectKeys } from '../domain/keys.js';
 import { isMimeAllowed, normalizeMimeType } from '../domain/mime.js';
 import type { Actor, EntityRef, FileRecord, MultipartState } from '../domain/model.js';
 import { committedBytes } from '../domain/quota.js';
-import { type CompletedPart, InvalidPartsError, NoSuchUploadError, type ObjectStore } from '../ports/object-store.js';
+import {
+  type CompletedPart,
+  InvalidPartsError,
+  NoSuchUploadError,
+  type ObjectStore,
+} from '../ports/object-store.js';
 import { QuotaExceededError } from '../ports/repositories.js';
 import { AuditTrail } from './audit-trail.js';
 import type { BucketService } from './bucket-service.js';
@@ -139,14 +150,16 @@ export class UploadService {
     requireRole(actor, 'member');
     const { file } = await this.access.changeable(actor, fileId);
     if (file.status === 'active' || file.status === 'rejected') return file;
-    if (file.status !== 'pending') throw conflict(`The file is ${file.status}, not pending.`, { status: file.status });
+    if (file.status !== 'pending')
+      throw conflict(`The file is ${file.status}, not pending.`, { status: file.status });
 
-    if (file.multipart) {
+    const { multipart } = file;
+    if (multipart) {
       if (!parts || parts.length === 0)
         throw validationFailed('parts must list every uploaded part with its ETag for a multipart upload.');
-      if (parts.length > file.multipart.partCount || parts.some((p) => p.partNumber > file.multipart!.partCount))
-        throw validationFailed(`This upload has ${file.multipart.partCount} parts.`);
-      await this.completeMultipart(file, file.multipart, parts);
+      if (parts.length > multipart.partCount || parts.some((p) => p.partNumber > multipart.partCount))
+        throw validationFailed(`This upload has ${multipart.partCount} parts.`);
+      await this.completeMultipart(file, multipart, parts);
     }
 
     const outcome = await this.validation.validateArrival(file, actor.userId);
@@ -158,7 +171,8 @@ export class UploadService {
   async abandon(actor: Actor, fileId: string): Promise<void> {
     requireRole(actor, 'member');
     const { file } = await this.access.changeable(actor, fileId);
-    if (file.status !== 'pending') throw conflict(`Only a pending upload can be abandoned; this file is ${file.status}.`);
+    if (file.status !== 'pending')
+      throw conflict(`Only a pending upload can be abandoned; this file is ${file.status}.`);
     await this.discardPending(file, actor.userId);
   }
 
@@ -168,7 +182,9 @@ export class UploadService {
     if (!abandoned) return false;
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
     if (file.multipart)
-      await store.abortMultipartUpload({ key: file.objectKey, uploadId: file.multipart.uploadId }).catch(() => undefined);
+      await store
+        .abortMultipartUpload({ key: file.objectKey, uploadId: file.multipart.uploadId })
+        .catch(() => undefined);
     await store.delete(file.objectKey);
     await this.deps.metadata.references.removeAllForFile(file.tenantId, file.id, file.references);
     await this.audit.record(file.tenantId, {
@@ -185,7 +201,8 @@ export class UploadService {
     const { minPartSize } = this.deps.settings;
     const needed = Math.ceil(size / MAX_PARTS);
     const partSize = Math.max(minPartSize, Math.ceil(needed / MiB) * MiB);
-    if (Math.ceil(size / partSize) > MAX_PARTS) throw validationFailed('The file needs more than 10000 parts.');
+    if (Math.ceil(size / partSize) > MAX_PARTS)
+      throw validationFailed('The file needs more than 10000 parts.');
     return partSize;
   }
 
@@ -216,7 +233,10 @@ export class UploadService {
     partSize: number,
     expiresAt: string,
   ): Promise<UploadInstructions> {
-    const { uploadId } = await store.createMultipartUpload({ key: file.objectKey, contentType: file.declaredMimeType });
+    const { uploadId } = await store.createMultipartUpload({
+      key: file.objectKey,
+      contentType: file.declaredMimeType,
+    });
     const count = Math.max(1, Math.ceil(file.size / partSize));
     const parts = await Promise.all(
       Array.from({ length: count }, async (_, i) => ({
@@ -232,7 +252,11 @@ export class UploadService {
     return { method: 'MULTIPART', uploadId, partSize, parts, expiresAt };
   }
 
-  private async completeMultipart(file: FileRecord, multipart: MultipartState, parts: CompletedPart[]): Promise<void> {
+  private async completeMultipart(
+    file: FileRecord,
+    multipart: MultipartState,
+    parts: CompletedPart[],
+  ): Promise<void> {
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
     try {
       await store.completeMultipartUpload({ key: file.objectKey, uploadId: multipart.uploadId, parts });

@@ -65,10 +65,17 @@ export class ValidationService {
         latencyMs,
         details: { reason: verdict.reason, size: head.size, detectedType: verdict.detected },
       });
-      return { kind: 'rejected', file: { ...file, status: 'rejected', rejectionReason: verdict.reason, updatedAt: at } };
+      return {
+        kind: 'rejected',
+        file: { ...file, status: 'rejected', rejectionReason: verdict.reason, updatedAt: at },
+      };
     }
 
-    const applied = await this.deps.metadata.files.activate(file, { mimeType: verdict.mimeType, sha256: file.sha256, at });
+    const applied = await this.deps.metadata.files.activate(file, {
+      mimeType: verdict.mimeType,
+      sha256: file.sha256,
+      at,
+    });
     if (!applied) return this.settled(file);
     await this.audit.record(file.tenantId, {
       type: 'upload.completed',
@@ -78,7 +85,10 @@ export class ValidationService {
       latencyMs,
       details: { size: head.size, mimeType: verdict.mimeType },
     });
-    return { kind: 'active', file: { ...file, status: 'active', mimeType: verdict.mimeType, updatedAt: at, uploadExpiresAt: null } };
+    return {
+      kind: 'active',
+      file: { ...file, status: 'active', mimeType: verdict.mimeType, updatedAt: at, uploadExpiresAt: null },
+    };
   }
 
   private async judge(store: ObjectStore, file: FileRecord, bucket: Bucket | null, head: ObjectHead) {
@@ -91,10 +101,12 @@ export class ValidationService {
     if (head.size > maxFileSize) return reject('FILE_TOO_LARGE');
     if (head.size !== file.size) return reject('SIZE_MISMATCH');
 
-    const firstBytes = (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes)) ?? new Uint8Array();
+    const firstBytes =
+      (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes)) ?? new Uint8Array();
     const detected = await detectMimeType(firstBytes);
     const type = judgeType(file.declaredMimeType, detected);
-    if (!isMimeAllowed(type.mimeType, bucket?.allowedMimeTypes ?? null)) return reject('MIME_TYPE_NOT_ALLOWED', detected);
+    if (!isMimeAllowed(type.mimeType, bucket?.allowedMimeTypes ?? null))
+      return reject('MIME_TYPE_NOT_ALLOWED', detected);
     if (type.mismatch) return reject('MIME_TYPE_MISMATCH', detected);
 
     if (file.sha256 && !(await this.checksumMatches(store, file, head)))

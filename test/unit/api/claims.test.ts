@@ -5,7 +5,10 @@ const names = { tenantClaim: 'tenant_id', rolesClaim: 'roles' };
 
 describe('claims → actor', () => {
   it.each([
-    [['admin', 'member'], ['admin', 'member']],
+    [
+      ['admin', 'member'],
+      ['admin', 'member'],
+    ],
     ['[admin member]', ['admin', 'member']],
     ['member, viewer', ['member', 'viewer']],
     ['viewer', ['viewer']],
@@ -16,10 +19,13 @@ describe('claims → actor', () => {
 
   it('reads tenant, user and roles from the configured claims', () => {
     expect(
-      actorFromClaims({ sub: 'alice', 'custom:tenant_id': 'acme', 'cognito:groups': '[admin]' }, {
-        tenantClaim: 'custom:tenant_id',
-        rolesClaim: 'cognito:groups',
-      }),
+      actorFromClaims(
+        { sub: 'alice', 'custom:tenant_id': 'acme', 'cognito:groups': '[admin]' },
+        {
+          tenantClaim: 'custom:tenant_id',
+          rolesClaim: 'cognito:groups',
+        },
+      ),
     ).toEqual({ tenantId: 'acme', userId: 'alice', roles: ['admin'] });
   });
 
@@ -30,7 +36,9 @@ describe('claims → actor', () => {
     [{ sub: 'alice', tenant_id: 'a'.repeat(65), roles: 'admin' }, 'tenant too long'],
     [{ tenant_id: 'acme', roles: 'admin' }, 'no subject'],
     [{ sub: 'bad\nuser', tenant_id: 'acme', roles: 'admin' }, 'control character in subject'],
-  ])('%j (%s) is UNAUTHENTICATED', (claims) => {
-    expect(() => actorFromClaims(claims, names)).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED' }));
+  ] as [Record<string, unknown>, string][])('%j (%s) is UNAUTHENTICATED', (claims) => {
+    expect(() => actorFromClaims(claims, names)).toThrow(
+      expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+    );
   });
 });

@@ -14,7 +14,9 @@ describe('hasRole', () => {
     [['viewer'], 'member', false],
     [['viewer'], 'viewer', true],
     [[], 'viewer', false],
-  ] as const)('%j has %s: %s', (roles, role, expected) => expect(hasRole(actor([...roles]), role)).toBe(expected));
+  ] as const)('%j has %s: %s', (roles, role, expected) =>
+    expect(hasRole(actor([...roles]), role)).toBe(expected),
+  );
 });
 
 describe('fileAccess (API.md section 8)', () => {
@@ -27,13 +29,61 @@ describe('fileAccess (API.md section 8)', () => {
     ['uploader viewer sees, never changes', actor(['viewer']), 'u1', [], open, [], true, false],
     ['member, unreferenced file, open bucket', actor(['member']), 'other', [], open, [], true, true],
     ['viewer, unreferenced file, open bucket', actor(['viewer']), 'other', [], open, [], true, false],
-    ['member, unreferenced file, restricted bucket', actor(['member']), 'other', [], restricted, [], false, false],
+    [
+      'member, unreferenced file, restricted bucket',
+      actor(['member']),
+      'other',
+      [],
+      restricted,
+      [],
+      false,
+      false,
+    ],
     ['member, referenced file, no grant', actor(['member']), 'other', [ticket], open, [], false, false],
-    ['member with read grant', actor(['member']), 'other', [ticket], open, [{ ...ticket, access: 'read' }], true, false],
-    ['member with write grant', actor(['member']), 'other', [ticket], restricted, [{ ...ticket, access: 'write' }], true, true],
-    ['viewer with write grant: grants never raise a role', actor(['viewer']), 'other', [ticket], open, [{ ...ticket, access: 'write' }], true, false],
-    ['grant on another entity does not count', actor(['member']), 'other', [ticket], open, [{ entityType: 'ticket', entityId: 'T2', access: 'write' }], false, false],
+    [
+      'member with read grant',
+      actor(['member']),
+      'other',
+      [ticket],
+      open,
+      [{ ...ticket, access: 'read' }],
+      true,
+      false,
+    ],
+    [
+      'member with write grant',
+      actor(['member']),
+      'other',
+      [ticket],
+      restricted,
+      [{ ...ticket, access: 'write' }],
+      true,
+      true,
+    ],
+    [
+      'viewer with write grant: grants never raise a role',
+      actor(['viewer']),
+      'other',
+      [ticket],
+      open,
+      [{ ...ticket, access: 'write' }],
+      true,
+      false,
+    ],
+    [
+      'grant on another entity does not count',
+      actor(['member']),
+      'other',
+      [ticket],
+      open,
+      [{ entityType: 'ticket', entityId: 'T2', access: 'write' }],
+      false,
+      false,
+    ],
   ] as const)('%s', (_, who, uploadedBy, references, bucket, grants, see, change) => {
-    expect(fileAccess(who, { uploadedBy, references: [...references] }, bucket, [...grants])).toEqual({ see, change });
+    expect(fileAccess(who, { uploadedBy, references: [...references] }, bucket, [...grants])).toEqual({
+      see,
+      change,
+    });
   });
 });

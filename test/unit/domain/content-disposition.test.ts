@@ -3,9 +3,15 @@ import { contentDisposition } from '../../../shared/domain/content-disposition.j
 
 describe('contentDisposition', () => {
   it('gives an ASCII fallback and the RFC 5987 UTF-8 name', () => {
-    expect(contentDisposition('Q3 report.pdf')).toBe(`attachment; filename="Q3 report.pdf"; filename*=UTF-8''Q3%20report.pdf`);
-    expect(contentDisposition('résumé.pdf')).toBe(`attachment; filename="resume.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`);
-    expect(contentDisposition('日本.txt')).toBe(`attachment; filename="__.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`);
+    expect(contentDisposition('Q3 report.pdf')).toBe(
+      `attachment; filename="Q3 report.pdf"; filename*=UTF-8''Q3%20report.pdf`,
+    );
+    expect(contentDisposition('résumé.pdf')).toBe(
+      `attachment; filename="resume.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`,
+    );
+    expect(contentDisposition('日本.txt')).toBe(
+      `attachment; filename="__.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`,
+    );
   });
 
   it('lets no quote, backslash or line break through either form', () => {

@@ -29,7 +29,11 @@ describe('keys', () => {
   });
 
   it('reads a file address back from its key, and nothing else', () => {
-    expect(parseFileObjectKey('tenants/acme/B1/F1')).toEqual({ tenantId: 'acme', bucketId: 'B1', fileId: 'F1' });
+    expect(parseFileObjectKey('tenants/acme/B1/F1')).toEqual({
+      tenantId: 'acme',
+      bucketId: 'B1',
+      fileId: 'F1',
+    });
     for (const key of [
       'quarantine/tenants/acme/B1/F1',
       'tenants/acme/previews/F1',

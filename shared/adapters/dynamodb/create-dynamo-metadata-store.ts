@@ -1,0 +1,32 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MetadataStore } from '../../ports/repositories.js';
+import { createBucketRepository } from './bucket-repository.js';
+import { createEventRepository } from './event-repository.js';
+import { createFileRepository } from './file-repository.js';
+import { createGrantRepository } from './grant-repository.js';
+import { createProviderRepository } from './provider-repository.js';
+import { createQuotaRepository } from './quota-repository.js';
+import { createReferenceRepository } from './reference-repository.js';
+
+export interface DynamoMetadataStoreOptions {
+  /** Built once per cold start by the composition root; the table must exist (`ensureTable`). */
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** The metadata ports over the one DynamoDB table described in `table-definition.ts`. */
+export function createDynamoMetadataStore(opts: DynamoMetadataStoreOptions): MetadataStore {
+  if (!opts.tableName) {
+    throw new Error('createDynamoMetadataStore needs a tableName (set the table name in the config).');
+  }
+  const ctx = { client: opts.client, tableName: opts.tableName };
+  return {
+    providers: createProviderRepository(ctx),
+    buckets: createBucketRepository(ctx),
+    files: createFileRepository(ctx),
+    references: createReferenceRepository(ctx),
+    grants: createGrantRepository(ctx),
+    events: createEventRepository(ctx),
+    quota: createQuotaRepository(ctx),
+  };
+}

@@ -1,0 +1,342 @@
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { FileStatus } from '../../domain/file-state.js';
+import { tableKeys } from '../../domain/keys.js';
+import type { EntityRef, FileRecord } from '../../domain/model.js';
+import {
+  AlreadyExistsError,
+  type FileListQuery,
+  type FileRepository,
+  NotFoundError,
+  QuotaExceededError,
+} from '../../ports/repositories.js';
+import { batchGet } from './batch.js';
+import { fileItem } from './file-item.js';
+import { quotaItem } from './quota-item.js';
+import { readPage } from './read-page.js';
+import { referenceItem } from './reference-item.js';
+import { cancellationReasons, conditionFailedAt, isConditionalCheckFailed } from './sdk-errors.js';
+import type { TableContext } from './table-context.js';
+import { INDEX_NAMES } from './table-definition.js';
+import {
+  type TransactDelete,
+  type TransactItems,
+  type TransactUpdate,
+  transactWrite,
+} from './transact-write.js';
+
+interface FileChange {
+  expression: string;
+  values: Record<string, unknown>;
+}
+
+/**
+ * Files and their lifecycle. Every transition is conditional on the status it leaves and, when
+ * it moves bytes, one transaction with its quota change: a duplicate storage event or a second
+ * `complete` fails the condition, answers false and counts nothing twice.
+ */
+export function createFileRepository(ctx: TableContext): FileRepository {
+  const { tableName } = ctx;
+  /** The file's change, conditional on the status it leaves. */
+  const fileUpdate = (file: FileRecord, from: FileStatus, change: FileChange): TransactUpdate => ({
+    TableName: tableName,
+    Key: fileItem.key(file.tenantId, file.id),
+    UpdateExpression: change.expression,
+    ConditionExpression: '#status = :from',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':from': from, ...change.values },
+  });
+  const fileDelete = (file: FileRecord, from: FileStatus): TransactDelete => ({
+    TableName: tableName,
+    Key: fileItem.key(file.tenantId, file.id),
+    ConditionExpression: '#status = :from',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':from': from },
+  });
+
+  /** A transaction whose first action is the file's; false when the file's condition failed. */
+  const transition = async (items: TransactItems): Promise<boolean> => {
+    try {
+      await transactWrite(ctx, items);
+      return true;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons && conditionFailedAt(reasons, 0)) return false;
+      throw error;
+    }
+  };
+
+  /** A single conditional write (a transition that moves no bytes); false when the condition failed. */
+  const conditional = async (write: Promise<unknown>): Promise<boolean> => {
+    try {
+      await write;
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  };
+
+  return {
+    async createPending(file) {
+      if (file.status !== 'pending') {
+        throw new Error(`createPending needs a pending file, got ${file.status}.`);
+      }
+      const items: TransactItems = [
+        {
+          Put: {
+            TableName: tableName,
+            Item: fileItem.toItem(file),
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        { Update: quotaItem.reserve(tableName, file.tenantId, file.size) },
+        ...uniqueRefs(file.references).map((ref) => ({
+          Put: {
+            TableName: tableName,
+            Item: referenceItem.toItem(file.tenantId, file.id, ref, file.createdAt),
+          },
+        })),
+      ];
+      try {
+        await transactWrite(ctx, items);
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons && conditionFailedAt(reasons, 1)) {
+          throw new QuotaExceededError(quotaItem.fromRawItem(reasons[1]?.item));
+        }
+        if (reasons && conditionFailedAt(reasons, 0)) {
+          throw new AlreadyExistsError(`File ${file.id} already exists.`, { cause: error });
+        }
+        throw error;
+      }
+    },
+
+    async get(tenantId, fileId) {
+      const { Item } = await ctx.client.send(
+        new GetCommand({ TableName: tableName, Key: fileItem.key(tenantId, fileId), ConsistentRead: true }),
+      );
+      return Item ? fileItem.fromItem(Item) : null;
+    },
+
+    list(query, page, accept) {
+      return readPage(ctx, listSource(query), page, fileItem.fromItem, accept);
+    },
+
+    async getMany(tenantId, fileIds) {
+      const items = await batchGet(
+        ctx,
+        fileIds.map((id) => fileItem.key(tenantId, id)),
+      );
+      const byId = new Map(items.map((item) => [item.id as string, fileItem.fromItem(item)]));
+      return fileIds.flatMap((id) => {
+        const file = byId.get(id);
+        return file ? [file] : [];
+      });
+    },
+
+    async bucketHasFiles(tenantId, bucketId) {
+      // Rejected files stay in the live partition but do not keep a bucket alive.
+      const someLive = await readPage(
+        ctx,
+        listSource({ tenantId, bucketId, partition: 'live' }, 'NOT #status = :rejected', {
+          ':rejected': 'rejected',
+        }),
+        { limit: 1 },
+        (item) => item,
+      );
+      if (someLive.items.length > 0) return true;
+      const someDeleted = await readPage(
+        ctx,
+        listSource({ tenantId, bucketId, partition: 'deleted' }),
+        { limit: 1 },
+        (item) => item,
+      );
+      return someDeleted.items.length > 0;
+    },
+
+    activate(file, changes) {
+      return transition([
+        {
+          Update: fileUpdate(file, 'pending', {
+            // Leaving pending also leaves the sweep index.
+            expression:
+              'SET #status = :to, mimeType = :mimeType, sha256 = :sha256, updatedAt = :at REMOVE GSI3PK, GSI3SK',
+            values: {
+              ':to': 'active',
+              ':mimeType': changes.mimeType,
+              ':sha256': changes.sha256,
+              ':at': changes.at,
+            },
+          }),
+        },
+        { Update: quotaItem.commit(tableName, file.tenantId, file.size) },
+      ]);
+    },
+
+    reject(file, reason, at) {
+      return transition([
+        {
+          Update: fileUpdate(file, 'pending', {
+            expression: 'SET #status = :to, rejectionReason = :reason, updatedAt = :at REMOVE GSI3PK, GSI3SK',
+            values: { ':to': 'rejected', ':reason': reason, ':at': at },
+          }),
+        },
+        { Update: quotaItem.release(tableName, file.tenantId, file.size) },
+      ]);
+    },
+
+    abandon(file) {
+      return transition([
+        { Delete: fileDelete(file, 'pending') },
+        { Update: quotaItem.release(tableName, file.tenantId, file.size) },
+      ]);
+    },
+
+    softDelete(file, at) {
+      // Its bytes stay counted until purge, so no quota change: a single conditional update.
+      const listing = fileItem.listingKeys(file, 'deleted');
+      const sweep = fileItem.sweepKeys(file.tenantId, file.id, 'deleted', at);
+      const change = fileUpdate(file, 'active', {
+        expression:
+          'SET #status = :to, deletedAt = :at, updatedAt = :at, ' +
+          'GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI3PK = :gsi3pk, GSI3SK = :gsi3sk',
+        values: {
+          ':to': 'deleted',
+          ':at': at,
+          ':gsi1pk': listing.GSI1PK,
+          ':gsi2pk': listing.GSI2PK,
+          ':gsi3pk': sweep.GSI3PK,
+          ':gsi3sk': sweep.GSI3SK,
+        },
+      });
+      return conditional(ctx.client.send(new UpdateCommand(change)));
+    },
+
+    restore(file, at) {
+      const listing = fileItem.listingKeys(file, 'live');
+      const change = fileUpdate(file, 'deleted', {
+        expression:
+          'SET #status = :to, deletedAt = :null, updatedAt = :at, GSI1PK = :gsi1pk, GSI2PK = :gsi2pk ' +
+          'REMOVE GSI3PK, GSI3SK',
+        values: {
+          ':to': 'active',
+          ':null': null,
+          ':at': at,
+          ':gsi1pk': listing.GSI1PK,
+          ':gsi2pk': listing.GSI2PK,
+        },
+      });
+      return conditional(ctx.client.send(new UpdateCommand(change)));
+    },
+
+    purge(file) {
+      return transition([
+        { Delete: fileDelete(file, 'deleted') },
+        { Update: quotaItem.free(tableName, file.tenantId, file.size) },
+      ]);
+    },
+
+    removeRejected(file) {
+      // Its reservation was released when it was rejected: nothing to count.
+      return conditional(ctx.client.send(new DeleteCommand(fileDelete(file, 'rejected'))));
+    },
+
+    async setMultipart(file, multipart) {
+      try {
+        await ctx.client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: fileItem.key(file.tenantId, file.id),
+            UpdateExpression: 'SET multipart = :multipart',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':multipart': { ...multipart } },
+          }),
+        );
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) {
+          throw new NotFoundError(`File ${file.id} was not found.`, { cause: error });
+        }
+        throw error;
+      }
+    },
+
+    /**
+     * The only Scan: over the sparse GSI3, which holds nothing but the sweep's work (pending and
+     * deleted files), across tenants. A scan has no order, so each page is sorted oldest first.
+     */
+    async listSweepable(kind, before, page) {
+      const result = await readPage(
+        ctx,
+        {
+          fingerprint: JSON.stringify(['sweep', kind, before]),
+          keyAttributes: ['PK', 'SK', 'GSI3PK', 'GSI3SK'],
+          scan: {
+            IndexName: INDEX_NAMES.gsi3,
+            // GSI3SK is `{time}#{fileId}`: anything at `before` or later sorts after `before` itself.
+            FilterExpression: '#status = :kind AND GSI3SK < :before',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':kind': kind, ':before': before },
+          },
+        },
+        page,
+        (item) => ({ file: fileItem.fromItem(item), sortKey: item.GSI3SK as string }),
+      );
+      return {
+        items: result.items.sort((a, b) => (a.sortKey < b.sortKey ? -1 : 1)).map((entry) => entry.file),
+        nextCursor: result.nextCursor,
+      };
+    },
+  };
+}
+
+/** The index query behind a file listing: per bucket on GSI1, tenant-wide on GSI2, newest first. */
+function listSource(query: FileListQuery, extraFilter?: string, extraValues?: Record<string, unknown>) {
+  const { tenantId, bucketId, partition, status, mimeType } = query;
+  const byBucket = bucketId !== undefined;
+  const pk = byBucket
+    ? tableKeys.fileByBucketPk(tenantId, bucketId, partition)
+    : tableKeys.fileByTenantPk(tenantId, partition);
+  const [pkName, skName] = byBucket ? ['GSI1PK', 'GSI1SK'] : ['GSI2PK', 'GSI2SK'];
+
+  const filters: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':pk': pk, ...extraValues };
+  if (status !== undefined) {
+    filters.push('#status = :status');
+    values[':status'] = status;
+  }
+  if (mimeType !== undefined) {
+    const wildcard = mimeType.endsWith('/*');
+    filters.push(wildcard ? 'begins_with(mimeType, :mimeType)' : 'mimeType = :mimeType');
+    values[':mimeType'] = wildcard ? mimeType.slice(0, -1) : mimeType;
+  }
+  if (extraFilter) filters.push(extraFilter);
+  if (filters.some((filter) => filter.includes('#status'))) names['#status'] = 'status';
+
+  return {
+    fingerprint: JSON.stringify([
+      'files',
+      tenantId,
+      bucketId ?? null,
+      partition,
+      status ?? null,
+      mimeType ?? null,
+    ]),
+    keyAttributes: ['PK', 'SK', pkName, skName] as string[],
+    fixed: { [pkName]: pk } as Record<string, string>,
+    query: {
+      IndexName: byBucket ? INDEX_NAMES.gsi1 : INDEX_NAMES.gsi2,
+      KeyConditionExpression: `${pkName} = :pk`,
+      ScanIndexForward: false,
+      ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/** A transaction may not write the same reference item twice. */
+function uniqueRefs(refs: readonly EntityRef[]): EntityRef[] {
+  const byKey = new Map(refs.map((ref) => [JSON.stringify([ref.entityType, ref.entityId]), ref]));
+  return [...byKey.values()];
+}

@@ -1,0 +1,141 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { tableKeys } from '../../domain/keys.js';
+import type { ReferenceRepository } from '../../ports/repositories.js';
+import { batchDelete, type TableKey } from './batch.js';
+import { fileItem } from './file-item.js';
+import { referenceItem } from './reference-item.js';
+import { cancellationReasons, conditionFailedAt } from './sdk-errors.js';
+import type { TableContext } from './table-context.js';
+import { INDEX_NAMES } from './table-definition.js';
+import { transactWrite } from './transact-write.js';
+
+/**
+ * A reference is its own item (so an entity can list its files through GSI1) and an entry of
+ * the file's `refs` set (so a file answers with its references in one read). Both change in
+ * one transaction; the file's condition decides whether the change is allowed.
+ */
+export function createReferenceRepository(ctx: TableContext): ReferenceRepository {
+  const { tableName } = ctx;
+
+  /** The transaction's second action is the file's: false when its condition failed. */
+  const onFile = async (items: Parameters<typeof transactWrite>[1]) => {
+    try {
+      await transactWrite(ctx, items);
+      return true;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons && conditionFailedAt(reasons, 1)) return false;
+      throw error;
+    }
+  };
+
+  return {
+    add(tenantId, fileId, ref, at) {
+      const item = referenceItem.toItem(tenantId, fileId, ref, at);
+      return onFile([
+        {
+          // An update, not a put, so adding an existing reference again keeps its first createdAt.
+          Update: {
+            TableName: tableName,
+            Key: referenceItem.key(tenantId, fileId, ref),
+            UpdateExpression:
+              'SET GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, entity = :entity, fileId = :fileId, ' +
+              'entityType = :entityType, entityId = :entityId, createdAt = if_not_exists(createdAt, :at)',
+            ExpressionAttributeValues: {
+              ':gsi1pk': item.GSI1PK,
+              ':gsi1sk': item.GSI1SK,
+              ':entity': item.entity,
+              ':fileId': fileId,
+              ':entityType': ref.entityType,
+              ':entityId': ref.entityId,
+              ':at': at,
+            },
+          },
+        },
+        {
+          Update: {
+            TableName: tableName,
+            Key: fileItem.key(tenantId, fileId),
+            UpdateExpression: 'ADD refs :ref',
+            // Also fails when the file is missing: a missing attribute is in no list.
+            ConditionExpression: '#status IN (:pending, :active)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':ref': fileItem.refSet([ref]),
+              ':pending': 'pending',
+              ':active': 'active',
+            },
+          },
+        },
+      ]);
+    },
+
+    remove(tenantId, fileId, ref) {
+      return onFile([
+        { Delete: { TableName: tableName, Key: referenceItem.key(tenantId, fileId, ref) } },
+        {
+          Update: {
+            TableName: tableName,
+            Key: fileItem.key(tenantId, fileId),
+            UpdateExpression: 'DELETE refs :ref',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':ref': fileItem.refSet([ref]) },
+          },
+        },
+      ]);
+    },
+
+    async listFileIds(tenantId, ref, page) {
+      const pk = tableKeys.entityPk(tenantId, ref.entityType, ref.entityId);
+      // The key of the reference after which to resume is derivable from the file id alone.
+      let startKey: Record<string, unknown> | undefined = page.afterFileId
+        ? {
+            ...referenceItem.key(tenantId, page.afterFileId, ref),
+            GSI1PK: pk,
+            GSI1SK: tableKeys.referenceByEntitySk(page.afterFileId),
+          }
+        : undefined;
+      const ids: string[] = [];
+      do {
+        const answer = await ctx.client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: INDEX_NAMES.gsi1,
+            KeyConditionExpression: 'GSI1PK = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+            // File ids are ULIDs: backwards is newest first.
+            ScanIndexForward: false,
+            Limit: page.limit - ids.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of answer.Items ?? []) ids.push(item.fileId as string);
+        startKey = answer.LastEvaluatedKey;
+      } while (ids.length < page.limit && startKey);
+      return ids;
+    },
+
+    async removeAllForFile(tenantId, fileId, refs) {
+      // The stored reference items are the truth (the file item, and its refs, may be gone);
+      // the given refs are added in case an item is not visible to the query yet.
+      const keys: TableKey[] = refs.map((ref) => referenceItem.key(tenantId, fileId, ref));
+      const pk = tableKeys.filePk(tenantId, fileId);
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const answer = await ctx.client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+            ExpressionAttributeValues: { ':pk': pk, ':prefix': tableKeys.referenceSkPrefix },
+            ProjectionExpression: 'PK, SK',
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of answer.Items ?? []) keys.push({ PK: item.PK as string, SK: item.SK as string });
+        startKey = answer.LastEvaluatedKey;
+      } while (startKey);
+      await batchDelete(ctx, keys);
+    },
+  };
+}
