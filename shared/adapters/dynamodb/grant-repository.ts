@@ -1,9 +1,10 @@
-import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableKeys } from '../../domain/keys.js';
 import type { EntityRef, Grant } from '../../domain/model.js';
 import type { GrantRepository } from '../../ports/repositories.js';
 import { batchDelete, batchGet, type TableKey } from './batch.js';
 import { itemReader } from './item-reader.js';
+import { keysWithPrefix, queryAll } from './query-all.js';
 import { readPage } from './read-page.js';
 import type { Item, TableContext } from './table-context.js';
 import { INDEX_NAMES } from './table-definition.js';
@@ -73,22 +74,12 @@ export function createGrantRepository(ctx: TableContext): GrantRepository {
     },
 
     async listForUser(tenantId, userId) {
-      const grants: Grant[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const answer = await ctx.client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: INDEX_NAMES.gsi1,
-            KeyConditionExpression: 'GSI1PK = :pk',
-            ExpressionAttributeValues: { ':pk': tableKeys.userPk(tenantId, userId) },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        grants.push(...(answer.Items ?? []).map(fromItem));
-        startKey = answer.LastEvaluatedKey;
-      } while (startKey);
-      return grants;
+      const items = await queryAll(ctx, {
+        IndexName: INDEX_NAMES.gsi1,
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': tableKeys.userPk(tenantId, userId) },
+      });
+      return items.map(fromItem);
     },
 
     async findForUser(tenantId, userId, refs) {
@@ -102,22 +93,7 @@ export function createGrantRepository(ctx: TableContext): GrantRepository {
 
     async deleteAllForEntity(tenantId, ref) {
       const pk = tableKeys.entityPk(tenantId, ref.entityType, ref.entityId);
-      const keys: TableKey[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const answer = await ctx.client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-            ExpressionAttributeValues: { ':pk': pk, ':prefix': tableKeys.grantSkPrefix },
-            ProjectionExpression: 'PK, SK',
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of answer.Items ?? []) keys.push({ PK: item.PK as string, SK: item.SK as string });
-        startKey = answer.LastEvaluatedKey;
-      } while (startKey);
+      const keys = await keysWithPrefix(ctx, pk, tableKeys.grantSkPrefix);
       await batchDelete(ctx, keys);
       return keys.length;
     },

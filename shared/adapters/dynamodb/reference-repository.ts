@@ -3,6 +3,7 @@ import { tableKeys } from '../../domain/keys.js';
 import type { ReferenceRepository } from '../../ports/repositories.js';
 import { batchDelete, type TableKey } from './batch.js';
 import { fileItem } from './file-item.js';
+import { keysWithPrefix } from './query-all.js';
 import { referenceItem } from './reference-item.js';
 import { cancellationReasons, conditionFailedAt } from './sdk-errors.js';
 import type { TableContext } from './table-context.js';
@@ -119,22 +120,9 @@ export function createReferenceRepository(ctx: TableContext): ReferenceRepositor
       // The stored reference items are the truth (the file item, and its refs, may be gone);
       // the given refs are added in case an item is not visible to the query yet.
       const keys: TableKey[] = refs.map((ref) => referenceItem.key(tenantId, fileId, ref));
-      const pk = tableKeys.filePk(tenantId, fileId);
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const answer = await ctx.client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-            ExpressionAttributeValues: { ':pk': pk, ':prefix': tableKeys.referenceSkPrefix },
-            ProjectionExpression: 'PK, SK',
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of answer.Items ?? []) keys.push({ PK: item.PK as string, SK: item.SK as string });
-        startKey = answer.LastEvaluatedKey;
-      } while (startKey);
+      keys.push(
+        ...(await keysWithPrefix(ctx, tableKeys.filePk(tenantId, fileId), tableKeys.referenceSkPrefix)),
+      );
       await batchDelete(ctx, keys);
     },
   };
