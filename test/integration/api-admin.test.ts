@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Client, client, newTenant } from '../support/api.js';
 
 let admin: Client;
@@ -16,13 +16,13 @@ beforeAll(async () => {
 
 describe('health and description', () => {
   it('answers health without a token', async () => {
-    const res = await fetch(`${(await import('vitest')).inject('apiUrl')}/v1/health`);
+    const res = await fetch(`${inject('apiUrl')}/v1/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
   it('serves an OpenAPI 3.1 document of every route', async () => {
-    const res = await fetch(`${(await import('vitest')).inject('apiUrl')}/v1/openapi.json`);
+    const res = await fetch(`${inject('apiUrl')}/v1/openapi.json`);
     const doc = await res.json();
     expect(doc.openapi).toBe('3.1.0');
     for (const [path, method] of [
