@@ -1,0 +1,10 @@
+import type { LocalStack } from '../../local/stack.js';
+
+/** What every benchmark gets: the one local stack of this run. */
+export interface BenchContext {
+  stack: LocalStack;
+  /** The stack's data directory (a fresh temporary one). */
+  dataDir: string;
+  /** Progress for the operator; goes to stderr so the tables stay clean. */
+  progress(message: string): void;
+}
