@@ -22,6 +22,8 @@ export function createStorageEventQueue(opts: StorageEventQueueOptions) {
   const maxReceive = opts.maxReceiveCount ?? 5;
   const waiting: { record: SQSRecord; receives: number }[] = [];
   let timer: NodeJS.Timeout | undefined;
+  /** Failed messages waiting out their backoff before redelivery: not handled yet. */
+  let retrying = 0;
   let inFlight = Promise.resolve();
   let stopped = false;
 
@@ -47,14 +49,17 @@ export function createStorageEventQueue(opts: StorageEventQueueOptions) {
       const retry = batch.filter((b) => failed.has(b.record.messageId));
       for (const item of retry) {
         if (item.receives >= maxReceive) opts.onDeadLetter?.(item.record);
-        else
+        else {
+          retrying += 1;
           setTimeout(
             () => {
+              retrying -= 1;
               waiting.push(item);
               schedule();
             },
             100 * 2 ** item.receives,
           );
+        }
       }
     }
   };
@@ -67,7 +72,7 @@ export function createStorageEventQueue(opts: StorageEventQueueOptions) {
     },
     /** Resolves when everything published so far has been handled (for tests and shutdown). */
     async idle(): Promise<void> {
-      while (timer || waiting.length > 0) {
+      while (timer || waiting.length > 0 || retrying > 0) {
         await new Promise((r) => setTimeout(r, windowMs));
         await inFlight;
       }
