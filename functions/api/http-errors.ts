@@ -23,7 +23,8 @@ export function httpErrors(opts: {
         : error instanceof InvalidCursorError
           ? validationFailed('cursor is not valid for this query.')
           : null;
-      if (!known || known.status >= 500)
+      // Only the unexpected is logged as an error: a 507 QUOTA_EXCEEDED is an answer, not a fault.
+      if (!known || known.code === 'INTERNAL')
         opts.logger.error('request failed', {
           path: request.event.rawPath,
           method: request.event.requestContext.http.method,

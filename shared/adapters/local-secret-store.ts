@@ -40,12 +40,17 @@ export function createLocalSecretStore(opts: { dataDir: string; keyBase64: strin
     return keyPromise;
   };
 
+  // Only a missing file is empty: a corrupt one must fail loudly, or the next write would
+  // replace every other tenant's entries.
   const load = async (): Promise<SealedFile> => {
+    let text: string;
     try {
-      return JSON.parse(await readFile(file, 'utf8')) as SealedFile;
-    } catch {
-      return {};
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
     }
+    return JSON.parse(text) as SealedFile;
   };
   const save = async (sealed: SealedFile) => {
     await mkdir(opts.dataDir, { recursive: true });

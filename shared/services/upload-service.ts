@@ -122,17 +122,20 @@ export class UploadService {
 
     // The reservation is made; if storage fails now, give it back so nothing half-made stays.
     let upload: UploadInstructions;
+    let uploadId: string | undefined;
     try {
       const store = await this.deps.stores.forProvider(actor.tenantId, bucket.providerId);
-      upload = multipart
-        ? await this.presignMultipart(store, file, partSize, expiresAt)
-        : await this.presignSingle(store, file, input.uploadMethod ?? 'PUT', expiresAt);
-      if (upload.method === 'MULTIPART') {
-        file.multipart = { uploadId: upload.uploadId, partSize, partCount: upload.parts.length };
+      if (multipart) {
+        ({ uploadId } = await store.createMultipartUpload({ key: file.objectKey, contentType: declared }));
+        file.multipart = { uploadId, partSize, partCount: Math.max(1, Math.ceil(file.size / partSize)) };
         await this.deps.metadata.files.setMultipart(file, file.multipart);
+        upload = await this.presignParts(store, file, file.multipart, expiresAt);
+      } else {
+        upload = await this.presignSingle(store, file, input.uploadMethod ?? 'PUT', expiresAt);
       }
     } catch (error) {
       await this.deps.metadata.files.abandon(file).catch(() => false);
+      if (uploadId) await this.abortQuietly(bucket.providerId, file, uploadId);
       throw error;
     }
 
@@ -197,6 +200,16 @@ export class UploadService {
     return true;
   }
 
+  private async abortQuietly(providerId: string, file: FileRecord, uploadId: string): Promise<void> {
+    try {
+      const store = await this.deps.stores.forProvider(file.tenantId, providerId);
+      await store.abortMultipartUpload({ key: file.objectKey, uploadId });
+    } catch (error) {
+      // Storage's own lifecycle rule aborts incomplete multipart uploads after a day.
+      this.deps.logger.warn('multipart upload not aborted', { fileId: file.id, error: String(error) });
+    }
+  }
+
   private partSizeFor(size: number): number {
     const { minPartSize } = this.deps.settings;
     const needed = Math.ceil(size / MAX_PARTS);
@@ -227,29 +240,30 @@ export class UploadService {
     return { method: 'PUT', url: put.url, headers: put.headers, expiresAt };
   }
 
-  private async presignMultipart(
+  private async presignParts(
     store: ObjectStore,
     file: FileRecord,
-    partSize: number,
+    multipart: MultipartState,
     expiresAt: string,
   ): Promise<UploadInstructions> {
-    const { uploadId } = await store.createMultipartUpload({
-      key: file.objectKey,
-      contentType: file.declaredMimeType,
-    });
-    const count = Math.max(1, Math.ceil(file.size / partSize));
     const parts = await Promise.all(
-      Array.from({ length: count }, async (_, i) => ({
+      Array.from({ length: multipart.partCount }, async (_, i) => ({
         partNumber: i + 1,
         url: await store.presignUploadPart({
           key: file.objectKey,
-          uploadId,
+          uploadId: multipart.uploadId,
           partNumber: i + 1,
           expiresInSeconds: this.deps.settings.uploadUrlTtlSeconds,
         }),
       })),
     );
-    return { method: 'MULTIPART', uploadId, partSize, parts, expiresAt };
+    return {
+      method: 'MULTIPART',
+      uploadId: multipart.uploadId,
+      partSize: multipart.partSize,
+      parts,
+      expiresAt,
+    };
   }
 
   private async completeMultipart(

@@ -150,6 +150,24 @@ describe('UploadService.initiate when storage fails after the reservation', () =
     expect(events.map((e) => e.type)).not.toContain('upload.initiated');
   });
 
+  it('aborts the multipart upload it started when presigning a part fails', async () => {
+    const aborted: string[] = [];
+    const store = fakeStore({
+      createMultipartUpload: async () => ({ uploadId: 'mpu-9' }),
+      presignUploadPart: storageDown,
+      abortMultipartUpload: async ({ uploadId }) => {
+        aborted.push(uploadId);
+      },
+    });
+    const { services, files, quota } = setup(store);
+    await expect(
+      services.uploads.initiate(actor, bucket.id, { ...csvUpload, multipart: true }),
+    ).rejects.toThrow('storage is unavailable');
+    expect(aborted).toEqual(['mpu-9']);
+    expect(files.size).toBe(0);
+    expect(quota.reservedBytes).toBe(0);
+  });
+
   it('keeps the reservation and the pending file when presigning succeeds', async () => {
     const store = fakeStore({ presignPut: async () => ({ url: 'https://store/put', headers: {} }) });
     const { services, files, quota, events } = setup(store);
