@@ -41,6 +41,14 @@ describe('createLocalSecretStore', () => {
     expect(await store.getProviderCredentials('acme', 'p2')).toEqual(beta);
   });
 
+  it('fails on a corrupt sealed file instead of overwriting the other entries', async () => {
+    const store = createLocalSecretStore({ dataDir, keyBase64: null });
+    await store.putProviderCredentials('acme', 'p1', alpha);
+    await writeFile(secretsFile(), '{ "acme/p1": { "iv": "trunc');
+    await expect(store.putProviderCredentials('acme', 'p2', beta)).rejects.toThrow();
+    expect(await readFile(secretsFile(), 'utf8')).toBe('{ "acme/p1": { "iv": "trunc');
+  });
+
   it('keeps every entry when writes happen at once', async () => {
     const store = createLocalSecretStore({ dataDir, keyBase64: null });
     await Promise.all(
