@@ -1,0 +1,225 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface ServiceMonitoringProps {
+  /** @default - a new topic */
+  readonly alarmTopic?: sns.ITopic;
+  readonly httpApi: apigwv2.IHttpApi;
+  /** Functions by display name; each gets error and throttle alarms and dashboard graphs. */
+  readonly functions: Readonly<Record<string, lambda.Function>>;
+  readonly uploadEventsQueue: sqs.IQueue;
+  readonly uploadEventsDeadLetterQueue: sqs.IQueue;
+  /**
+   * Namespace of the metrics read from the functions' JSON logs.
+   *
+   * @default `Stowage/{stack name}`
+   */
+  readonly metricNamespace?: string;
+}
+
+const PERIOD = Duration.minutes(5);
+
+/**
+ * The dashboard and alarms of one deployment. Upload outcomes come from the queue and the DLQ
+ * and from metric filters on the JSON lines the functions log (shared/adapters/json-logger.ts).
+ */
+export class ServiceMonitoring extends Construct {
+  public readonly alarmTopic: sns.ITopic;
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ServiceMonitoringProps) {
+    super(scope, id);
+    this.alarmTopic = props.alarmTopic ?? this.createTopic();
+    const namespace = props.metricNamespace ?? `Stowage/${Stack.of(this).stackName}`;
+    const action = new SnsAction(this.alarmTopic);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        alarmDescription: description,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+      return created;
+    };
+
+    // ---- alarms ----
+    const dlqVisible = props.uploadEventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: PERIOD,
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+    alarm(
+      'UploadEventsDlqNotEmpty',
+      dlqVisible,
+      'Upload events failed 5 times and wait in the DLQ: those files stay pending until complete or the sweep.',
+    );
+    const api5xx = props.httpApi.metricServerError({ period: PERIOD, statistic: cloudwatch.Stats.SUM });
+    alarm('Api5xx', api5xx, 'The API answered 5xx.');
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(
+        `${name}Errors`,
+        fn.metricErrors({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+        `The ${name} function failed (unhandled error or timeout).`,
+      );
+      alarm(
+        `${name}Throttles`,
+        fn.metricThrottles({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+        `The ${name} function was throttled (concurrency limit).`,
+      );
+    }
+
+    // ---- metrics from the JSON logs ----
+    const fromLogs = (
+      metricId: string,
+      fn: lambda.Function | undefined,
+      message: string,
+      metricName: string,
+      metricValue: string,
+    ): cloudwatch.Metric | undefined => {
+      if (!fn) return undefined;
+      const filter = new logs.MetricFilter(this, metricId, {
+        logGroup: fn.logGroup,
+        filterPattern: logs.FilterPattern.stringValue('$.message', '=', message),
+        metricNamespace: namespace,
+        metricName,
+        metricValue,
+      });
+      return filter.metric({ period: PERIOD, statistic: cloudwatch.Stats.SUM, label: metricName });
+    };
+    const validationFailures = fromLogs(
+      'ValidationFailures',
+      props.functions.ProcessUpload,
+      'object validation failed',
+      'UploadValidationFailures',
+      '1',
+    );
+    const maintenance = (['purged', 'abandoned', 'validated', 'errors'] as const).flatMap((field) => {
+      const metric = fromLogs(
+        `Maintenance-${field}`,
+        props.functions.Maintenance,
+        'maintenance run',
+        `Maintenance_${field}`,
+        `$.${field}`,
+      );
+      return metric ? [metric] : [];
+    });
+
+    // ---- dashboard ----
+    const api = props.httpApi;
+    const latency = (stat: string) => api.metricLatency({ period: PERIOD, statistic: stat, label: stat });
+    const fns = Object.entries(props.functions);
+    const perFunction = (metric: (fn: lambda.Function) => cloudwatch.IMetric) =>
+      fns.map(([, fn]) => metric(fn));
+    const queue = props.uploadEventsQueue;
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'API requests and errors',
+        left: [api.metricCount({ period: PERIOD, statistic: cloudwatch.Stats.SUM, label: 'requests' })],
+        right: [
+          api.metricClientError({ period: PERIOD, statistic: cloudwatch.Stats.SUM, label: '4xx' }),
+          api5xx.with({ label: '5xx' }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API latency (ms)',
+        left: [latency('p50'), latency('p90'), latency('p99')],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Function errors and throttles',
+        left: perFunction((fn) =>
+          fn.metricErrors({ period: PERIOD, statistic: cloudwatch.Stats.SUM, label: `${fn.node.id} errors` }),
+        ),
+        right: perFunction((fn) =>
+          fn.metricThrottles({
+            period: PERIOD,
+            statistic: cloudwatch.Stats.SUM,
+            label: `${fn.node.id} throttles`,
+          }),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function duration p90 (ms)',
+        left: perFunction((fn) =>
+          fn.metricDuration({ period: PERIOD, statistic: 'p90', label: `${fn.node.id} p90` }),
+        ),
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Upload events: processed, retried, dead-lettered',
+        left: [
+          queue.metricNumberOfMessagesDeleted({
+            period: PERIOD,
+            statistic: cloudwatch.Stats.SUM,
+            label: 'processed',
+          }),
+          ...(validationFailures
+            ? [validationFailures.with({ label: 'validation failures (retried)' })]
+            : []),
+        ],
+        right: [dlqVisible.with({ label: 'in DLQ' })],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Upload event backlog',
+        left: [queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'waiting' })],
+        right: [queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, label: 'oldest (s)' })],
+        width: 12,
+      }),
+    );
+    if (maintenance.length > 0) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({ title: 'Maintenance sweep', left: maintenance, width: 24 }),
+      );
+    }
+  }
+
+  private createTopic(): sns.Topic {
+    // Not KMS-encrypted: CloudWatch cannot publish to a topic under the aws/sns key, and alarm
+    // texts hold no customer data. Pass `alarmTopic` to use one under a customer managed key.
+    const topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Stowage alarms', enforceSSL: true });
+    // A topic policy replaces SNS's default one, so it must let CloudWatch publish this
+    // account's alarms itself.
+    const stack = Stack.of(this);
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    return topic;
+  }
+}
