@@ -44,6 +44,20 @@ export const tableKeys = {
 
   eventPk: (t: string) => `${tenant(t)}#EV`,
   eventByFilePk: (t: string, fileId: string) => `${tenant(t)}#F#${fileId}#EV`,
+
+  /** A preview cache entry lives in its file's partition: `T#{t}#F#{fileId}` / `PREVIEW#{variant}`. */
+  previewSk: (variant: string) => `PREVIEW#${variant}`,
+  previewSkPrefix: 'PREVIEW#',
+  /** GSI1: a tenant's preview entries, least recently used first. */
+  previewsByAccessPk: (t: string) => `${tenant(t)}#PREVIEWS`,
+  previewAccessSk: (lastAccessAt: string, fileId: string, variant: string) =>
+    `${lastAccessAt}#${fileId}#${variant}`,
+  /** GSI3 (the maintenance index): a tenant's preview entries by creation, for expiry. */
+  previewSweepPk: (t: string) => `${tenant(t)}#SWEEP#previews`,
+  previewSweepSk: (createdAt: string, fileId: string, variant: string) => `${createdAt}#${fileId}#${variant}`,
+  /** The tenant's preview counters, `T#{t}` / `PREVIEWSTATS`; in GSI3 so maintenance finds the tenants. */
+  previewStatsSk: 'PREVIEWSTATS',
+  previewStatsSweepPk: (t: string) => `${tenant(t)}#SWEEP#previewstats`,
 } as const;
 
 export type FilePartition = 'live' | 'deleted';
@@ -53,6 +67,7 @@ const TENANT_PREFIX = 'tenants/';
 export const objectKeys = {
   tenantPrefix: (t: string) => `${TENANT_PREFIX}${t}/`,
   file: (t: string, bucketId: string, fileId: string) => `${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
+  quarantinePrefix: (t: string) => `quarantine/${TENANT_PREFIX}${t}/`,
   quarantine: (t: string, bucketId: string, fileId: string) =>
     `quarantine/${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
   preview: (t: string, fileId: string, variant: string) =>

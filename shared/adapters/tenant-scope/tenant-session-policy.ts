@@ -1,0 +1,93 @@
+import { objectKeys, tableKeys } from '../../domain/keys.js';
+
+/** The resources one deployment's data lives in. */
+export interface TenantPolicyResources {
+  tableArn: string;
+  uploadsBucketArn: string;
+  previewBucketArn: string;
+  /** `arn:aws:secretsmanager:{region}:{account}:secret:{prefix}`: provider credentials. */
+  secretsArnPrefix?: string;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: {
+    Sid: string;
+    Effect: 'Allow';
+    Action: string[];
+    Resource: string[];
+    Condition?: Record<string, Record<string, string[]>>;
+  }[];
+}
+
+const OBJECT_ACTIONS = [
+  's3:GetObject',
+  's3:PutObject',
+  's3:DeleteObject',
+  's3:AbortMultipartUpload',
+  's3:ListMultipartUploadParts',
+];
+const ITEM_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+/**
+ * The session policy that narrows a request's credentials to one tenant: its objects under
+ * `tenants/{t}/` (and its quarantine), and DynamoDB items whose partition key is `T#{t}` or
+ * starts with `T#{t}#` (IAM `dynamodb:LeadingKeys`). A session's permissions are the
+ * intersection of this and the assumed role's, so a bug in key building cannot cross tenants.
+ * The prefixes come from `keys.ts`, the one place keys are built.
+ */
+export function tenantSessionPolicy(tenantId: string, r: TenantPolicyResources): PolicyDocument {
+  const prefix = objectKeys.tenantPrefix(tenantId);
+  const quarantine = objectKeys.quarantinePrefix(tenantId);
+  const pk = tableKeys.tenantPk(tenantId);
+  const statements: PolicyDocument['Statement'] = [
+    {
+      Sid: 'TenantObjects',
+      Effect: 'Allow',
+      Action: OBJECT_ACTIONS,
+      Resource: [
+        `${r.uploadsBucketArn}/${prefix}*`,
+        `${r.uploadsBucketArn}/${quarantine}*`,
+        `${r.previewBucketArn}/${prefix}*`,
+      ],
+    },
+    {
+      // HEAD of a missing key answers 404 (not 403) only with ListBucket; limited to the prefix.
+      Sid: 'TenantListing',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [r.uploadsBucketArn, r.previewBucketArn],
+      Condition: { StringLike: { 's3:prefix': [`${prefix}*`, `${quarantine}*`] } },
+    },
+    {
+      Sid: 'TenantItems',
+      Effect: 'Allow',
+      Action: ITEM_ACTIONS,
+      Resource: [r.tableArn, `${r.tableArn}/index/*`],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pk, `${pk}#*`] } },
+    },
+  ];
+  if (r.secretsArnPrefix)
+    statements.push({
+      Sid: 'TenantSecrets',
+      Effect: 'Allow',
+      Action: [
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:CreateSecret',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:TagResource',
+      ],
+      Resource: [`${r.secretsArnPrefix}/${tenantId}/*`],
+    });
+  return { Version: '2012-10-17', Statement: statements };
+}

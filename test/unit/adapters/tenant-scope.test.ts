@@ -1,0 +1,151 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { currentTenant, runAsTenant } from '../../../shared/adapters/tenant-scope/tenant-context.js';
+import { createStsTenantCredentials } from '../../../shared/adapters/tenant-scope/tenant-credentials.js';
+import { tenantSessionPolicy } from '../../../shared/adapters/tenant-scope/tenant-session-policy.js';
+
+const resources = {
+  tableArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/stowage',
+  uploadsBucketArn: 'arn:aws:s3:::stowage-uploads',
+  previewBucketArn: 'arn:aws:s3:::stowage-previews',
+  secretsArnPrefix: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:stowage/Stowage-dev',
+};
+
+/** Just enough of IAM's matching to ask "would this policy allow that?". */
+function allows(
+  policy: ReturnType<typeof tenantSessionPolicy>,
+  action: string,
+  resource: string,
+  leadingKeys?: string[],
+) {
+  const glob = (pattern: string) =>
+    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  return policy.Statement.some((s) => {
+    if (!s.Action.includes(action) || !s.Resource.some((r) => glob(r).test(resource))) return false;
+    const keys = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+    if (!keys) return true;
+    return (leadingKeys ?? []).every((k) => keys.some((p) => glob(p).test(k)));
+  });
+}
+
+describe('tenantSessionPolicy', () => {
+  const acme = tenantSessionPolicy('acme', resources);
+
+  it.each([
+    ['s3:GetObject', 'arn:aws:s3:::stowage-uploads/tenants/acme/B1/F1', true],
+    ['s3:PutObject', 'arn:aws:s3:::stowage-uploads/quarantine/tenants/acme/B1/F1', true],
+    ['s3:PutObject', 'arn:aws:s3:::stowage-previews/tenants/acme/previews/F1/w800.png', true],
+    ['s3:GetObject', 'arn:aws:s3:::stowage-uploads/tenants/acme-corp/B1/F1', false],
+    ['s3:GetObject', 'arn:aws:s3:::stowage-uploads/tenants/other/B1/F1', false],
+    ['s3:GetObject', 'arn:aws:s3:::stowage-uploads/quarantine/tenants/other/B1/F1', false],
+    ['s3:GetObject', 'arn:aws:s3:::another-bucket/tenants/acme/B1/F1', false],
+    ['s3:DeleteBucket', 'arn:aws:s3:::stowage-uploads', false],
+  ])('%s on %s: %s', (action, resource, expected) => {
+    expect(allows(acme, action, resource)).toBe(expected);
+  });
+
+  it.each([
+    [['T#acme'], true],
+    [['T#acme#F#01ABC'], true],
+    [['T#acme#E#ticket#T-1', 'T#acme#F#01ABC'], true],
+    [['T#acme-corp'], false],
+    [['T#acme-corp#F#1'], false],
+    [['T#other#F#1'], false],
+    [['T#acme', 'T#other'], false],
+  ])('DynamoDB leading keys %j: %s', (keys, expected) => {
+    expect(allows(acme, 'dynamodb:UpdateItem', resources.tableArn, keys)).toBe(expected);
+    expect(allows(acme, 'dynamodb:Query', `${resources.tableArn}/index/GSI1`, keys)).toBe(expected);
+  });
+
+  it('never allows a Scan, and keeps secrets to the tenant folder', () => {
+    expect(acme.Statement.flatMap((s) => s.Action)).not.toContain('dynamodb:Scan');
+    expect(
+      allows(acme, 'secretsmanager:GetSecretValue', `${resources.secretsArnPrefix}/acme/providers/P1-AbCdEf`),
+    ).toBe(true);
+    expect(
+      allows(
+        acme,
+        'secretsmanager:GetSecretValue',
+        `${resources.secretsArnPrefix}/other/providers/P1-AbCdEf`,
+      ),
+    ).toBe(false);
+  });
+
+  it('fits the 2048-character limit of a packed session policy for the longest tenant id', () => {
+    const longest = tenantSessionPolicy('x'.repeat(64), resources);
+    expect(JSON.stringify(longest).length).toBeLessThan(2048);
+  });
+});
+
+describe('createStsTenantCredentials', () => {
+  const expiringIn = (ms: number, id: string) => ({
+    Credentials: {
+      AccessKeyId: id,
+      SecretAccessKey: 's',
+      SessionToken: 't',
+      Expiration: new Date(Date.now() + ms),
+    },
+  });
+
+  it('assumes the role with the tenant policy once per tenant and reuses it while fresh', async () => {
+    const sts = mockClient(STSClient);
+    sts
+      .on(AssumeRoleCommand)
+      .callsFake(async (input) => expiringIn(3_600_000, `ASIA-${input.RoleSessionName}`));
+    const credentialsFor = createStsTenantCredentials({
+      sts: new STSClient({ region: 'eu-west-1' }),
+      roleArn: 'arn:aws:iam::111122223333:role/tenant-access',
+      policyFor: (t) => tenantSessionPolicy(t, resources),
+    });
+    const [a1, a2, b] = await Promise.all([
+      credentialsFor('acme'),
+      credentialsFor('acme'),
+      credentialsFor('beta'),
+    ]);
+    expect(a1.accessKeyId).toBe('ASIA-tenant-acme');
+    expect(a2).toEqual(a1);
+    expect(b.accessKeyId).toBe('ASIA-tenant-beta');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    const input = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
+    expect(JSON.parse(input?.Policy ?? '{}')).toEqual(tenantSessionPolicy('acme', resources));
+    sts.restore();
+  });
+
+  it('renews shortly before expiry, and does not cache a failure', async () => {
+    const sts = mockClient(STSClient);
+    sts
+      .on(AssumeRoleCommand)
+      .rejectsOnce(new Error('throttled'))
+      .resolvesOnce(expiringIn(60_000, 'SHORT'))
+      .resolves(expiringIn(3_600_000, 'LONG'));
+    const credentialsFor = createStsTenantCredentials({
+      sts: new STSClient({ region: 'eu-west-1' }),
+      roleArn: 'arn:aws:iam::111122223333:role/tenant-access',
+      policyFor: (t) => tenantSessionPolicy(t, resources),
+      refreshBeforeMs: 5 * 60_000,
+    });
+    await expect(credentialsFor('acme')).rejects.toThrow('throttled');
+    expect((await credentialsFor('acme')).accessKeyId).toBe('SHORT');
+    // one minute left is under the five-minute margin: renewed
+    expect((await credentialsFor('acme')).accessKeyId).toBe('LONG');
+    expect((await credentialsFor('acme')).accessKeyId).toBe('LONG');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(3);
+    sts.restore();
+  });
+});
+
+describe('runAsTenant', () => {
+  it('carries the tenant through async work and keeps concurrent requests apart', async () => {
+    const seen = await Promise.all(
+      ['a', 'b', 'c'].map((t) =>
+        runAsTenant(t, async () => {
+          await new Promise((r) => setTimeout(r, Math.random() * 10));
+          return currentTenant();
+        }),
+      ),
+    );
+    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(currentTenant()).toBeUndefined();
+  });
+});
