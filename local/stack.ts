@@ -41,6 +41,8 @@ export interface LocalStack {
   dynamoEndpoint: string;
   /** Resolves when every storage event seen so far has been processed. */
   eventsIdle(): Promise<void>;
+  /** Resolves when every preview scheduled ahead of time so far has been rendered. */
+  previewsIdle(): Promise<void>;
   runMaintenance(): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -106,6 +108,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     const app = compose(config, { logger, clock: opts.clock });
+    stops.push(async () => {
+      // Renders already running finish before the stores they write to go away.
+      app.previewScheduler?.stop();
+      await app.previewScheduler?.idle();
+    });
     const processUpload = makeProcessUploadHandler({ validation: app.services.validation, logger });
     const queue = createStorageEventQueue({
       consumer: processUpload,
@@ -163,6 +170,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       s3Endpoint: config.s3.endpoint as string,
       dynamoEndpoint: config.dynamo.endpoint as string,
       eventsIdle: () => queue.idle(),
+      previewsIdle: () => app.previewScheduler?.idle() ?? Promise.resolve(),
       runMaintenance: () => maintenance(),
       stop: stopAll,
     };

@@ -356,6 +356,69 @@ export const routes: Route[] = [
     },
   }),
 
+  // ---- previews ----
+  route({
+    method: 'GET',
+    path: '/v1/files/{fileId}/preview',
+    operationId: 'getPreview',
+    summary: 'A PNG preview (first page of a PDF, thumbnail of an image), rendered now or cached',
+    role: 'viewer',
+    params: s.FileIdParams,
+    responses: {
+      ...ok(s.PreviewView),
+      202: { description: 'Rendering; ask again after Retry-After seconds', schema: s.PreviewPendingView },
+      ...with404,
+      409: err('Pending or rejected file'),
+      415: err('PREVIEW_NOT_SUPPORTED'),
+      422: err('PREVIEW_FAILED, with details.reason'),
+    },
+    handle: async ({ actor, params }, svc) => {
+      const preview = await svc.previews.get(actor, params.fileId);
+      if (preview.status === 'pending')
+        return json(
+          202,
+          { status: 'pending' },
+          { 'retry-after': String(preview.retryAfterSeconds), 'cache-control': 'no-store' },
+        );
+      const { status: _ready, ...body } = preview;
+      return json(200, body);
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/files/{fileId}/preview',
+    operationId: 'deletePreview',
+    summary: 'Drop a file preview from the cache (a failed one may then be tried again)',
+    role: 'member',
+    params: s.FileIdParams,
+    responses: { 204: { description: 'Dropped' }, ...with404 },
+    handle: async ({ actor, params }, svc) => {
+      await svc.previews.delete(actor, params.fileId);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/previews/metrics',
+    operationId: 'getPreviewMetrics',
+    summary: 'The tenant preview cache counters',
+    role: 'admin',
+    responses: { ...ok(s.PreviewMetricsView), ...common },
+    handle: async ({ actor }, svc) => json(200, await svc.previews.metrics(actor)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/previews',
+    operationId: 'purgePreviews',
+    summary: 'Purge the tenant preview cache (the counters stay)',
+    role: 'admin',
+    responses: { 204: { description: 'Purged' }, ...common },
+    handle: async ({ actor }, svc) => {
+      await svc.previews.purge(actor);
+      return noContent();
+    },
+  }),
+
   // ---- quota and audit ----
   route({
     method: 'GET',

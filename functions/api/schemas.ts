@@ -260,6 +260,29 @@ export const GrantView = z
     updatedAt: Timestamp,
   })
   .meta({ id: 'Grant' });
+export const PreviewView = z
+  .object({
+    url: z.string(),
+    expiresAt: Timestamp,
+    contentType: z.literal('image/png'),
+    width: z.int().min(1),
+    height: z.int().min(1),
+    cached: z.boolean(),
+  })
+  .meta({ id: 'Preview' });
+export const PreviewPendingView = z.object({ status: z.literal('pending') }).meta({ id: 'PreviewPending' });
+export const PreviewMetricsView = z
+  .object({
+    hits: Size,
+    misses: Size,
+    errors: Size,
+    renders: Size,
+    hitRatio: z.number().min(0).max(1),
+    objects: Size,
+    bytes: Size,
+    avgRenderMs: z.number().min(0),
+  })
+  .meta({ id: 'PreviewMetrics' });
 export const RemovedView = z.object({ removed: Size });
 export const HealthView = z.object({ status: z.literal('ok') });
 

@@ -16,7 +16,7 @@ export const fileView = (f: FileRecord) => ({
   updatedAt: f.updatedAt,
   deletedAt: f.deletedAt,
   references: f.references.map((r) => ({ entityType: r.entityType, entityId: r.entityId })),
-  preview: { status: 'none' as const },
+  preview: { status: f.previewStatus ?? 'none' },
 });
 
 export const providerView = (p: Provider) => ({

@@ -4,6 +4,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoMetadataStore } from '../../shared/adapters/dynamodb/create-dynamo-metadata-store.js';
 import { createJsonLogger } from '../../shared/adapters/json-logger.js';
 import { createLocalSecretStore } from '../../shared/adapters/local-secret-store.js';
+import {
+  createInProcessPreviewScheduler,
+  type InProcessPreviewScheduler,
+} from '../../shared/adapters/preview/in-process-preview-scheduler.js';
+import { createIsolatedPreviewRenderer } from '../../shared/adapters/preview/isolated-preview-renderer.js';
+import { createPdfjsCanvasPreviewRenderer } from '../../shared/adapters/preview/pdfjs-canvas-preview-renderer.js';
 import { createProviderObjectStores } from '../../shared/adapters/provider-object-stores.js';
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import { createSecretsManagerSecretStore } from '../../shared/adapters/secrets-manager-secret-store.js';
@@ -22,6 +28,8 @@ export interface App {
   metadata: MetadataStore;
   logger: Logger;
   deps: ServiceDeps;
+  /** Ahead-of-time preview rendering in this process, when configured (`PREVIEW_AHEAD`). */
+  previewScheduler: InProcessPreviewScheduler | null;
 }
 
 /** The composition root shared by every entry point: SDK clients and adapters, built once. */
@@ -55,6 +63,8 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
     providers: metadata.providers,
     secrets,
   });
+  const previewScheduler =
+    config.previews.ahead === 'in-process' ? createInProcessPreviewScheduler({ logger }) : null;
   const deps: ServiceDeps = {
     metadata,
     stores,
@@ -72,11 +82,39 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
       verifyChecksumByReading: config.s3.embedded,
       sniffBytes: 4100,
     },
+    previews: {
+      renderer: previewRenderer(config, logger),
+      // The cache bucket, through the deployment's own client (the uploads bucket when unset).
+      cache: createS3ObjectStore({ client: s3, bucket: config.previewBucket }),
+      scheduler: previewScheduler ?? undefined,
+      settings: {
+        width: config.previews.width,
+        maxAgeMs: config.previews.maxAgeMs,
+        maxCacheBytes: config.previews.maxCacheBytes,
+        urlTtlSeconds: config.limits.downloadUrlTtlSeconds,
+        retryAfterSeconds: 1,
+      },
+    },
   };
-  return { config, services: createServices(deps, defaultProvider(config)), metadata, logger, deps };
+  const services = createServices(deps, defaultProvider(config));
+  previewScheduler?.connect((tenantId, fileId) => services.previews.renderAhead(tenantId, fileId));
+  return { config, services, metadata, logger, deps, previewScheduler };
 }
 
 export const composeFromEnv = (env: NodeJS.ProcessEnv) => compose(readConfig(env));
+
+function previewRenderer(config: StowageConfig, logger: Logger) {
+  const { maxSourceBytes, renderTimeoutMs: timeoutMs } = config.previews;
+  if (config.previews.isolation === 'none')
+    return createPdfjsCanvasPreviewRenderer({ maxSourceBytes, timeoutMs });
+  return createIsolatedPreviewRenderer({
+    logger,
+    maxSourceBytes,
+    timeoutMs,
+    processes: config.previews.renderProcesses,
+    hostModule: config.previews.hostModule ?? undefined,
+  });
+}
 
 function defaultProvider(config: StowageConfig): Provider {
   return {

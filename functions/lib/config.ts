@@ -38,6 +38,34 @@ export interface StowageConfig {
   };
   /** Keep rejected objects under `quarantine/` instead of deleting them. */
   quarantineRejected: boolean;
+  previews: {
+    /** `PREVIEW_WIDTH`: every preview's width in pixels. */
+    width: number;
+    /** `PREVIEW_CACHE_MAX_AGE` (ms): entries older than this expire (S3 lifecycle: whole days, rounded up). */
+    maxAgeMs: number;
+    /** `PREVIEW_CACHE_MAX_SIZE` (bytes): each tenant's cache is trimmed to this, least recently used first. */
+    maxCacheBytes: number;
+    /** `PREVIEW_RENDER_TIMEOUT_MS`: a render that takes longer fails with reason `timeout`. */
+    renderTimeoutMs: number;
+    /** `PREVIEW_MAX_SOURCE_BYTES`: larger files are not read for a preview (reason `too-large`). */
+    maxSourceBytes: number;
+    /**
+     * `PREVIEW_AHEAD`: render PDFs and images when they become active, in this process
+     * (`in-process`, the default outside Lambda) or not at all (`off`, the default in Lambda,
+     * where a function is frozen once it has answered; AWS wires an asynchronous render instead).
+     */
+    ahead: 'in-process' | 'off';
+    /**
+     * `PREVIEW_ISOLATION`: draw in child processes (`process`, the default: a file that crashes
+     * the native canvas code cannot take the service down, and the time limit is a kill) or in
+     * this process (`none`, for trusted input only).
+     */
+    isolation: 'process' | 'none';
+    /** `PREVIEW_RENDER_PROCESSES`: child processes drawing at once. */
+    renderProcesses: number;
+    /** `PREVIEW_HOST_MODULE`: the bundled `render-host` module, when it is not beside the renderer. */
+    hostModule: string | null;
+  };
   secrets:
     | { kind: 'local-file'; dataDir: string; keyBase64: string | null }
     | { kind: 'secrets-manager'; prefix: string };
@@ -116,6 +144,17 @@ export function readConfig(env: Env): StowageConfig {
       downloadUrlTtlSeconds: int(env, 'FILESTORE_DOWNLOAD_URL_TTL_SECONDS', 300, 1),
     },
     quarantineRejected: bool(env, 'FILESTORE_QUARANTINE_REJECTED', true),
+    previews: {
+      width: int(env, 'PREVIEW_WIDTH', 800, 16),
+      maxAgeMs: int(env, 'PREVIEW_CACHE_MAX_AGE', 604_800_000, 1),
+      maxCacheBytes: int(env, 'PREVIEW_CACHE_MAX_SIZE', 5 * GiB, 0),
+      renderTimeoutMs: int(env, 'PREVIEW_RENDER_TIMEOUT_MS', 20_000, 100),
+      maxSourceBytes: int(env, 'PREVIEW_MAX_SOURCE_BYTES', 100 * MiB, 1),
+      ahead: previewAhead(env),
+      isolation: oneOf(env, 'PREVIEW_ISOLATION', ['process', 'none'] as const, 'process'),
+      renderProcesses: int(env, 'PREVIEW_RENDER_PROCESSES', 1, 1),
+      hostModule: env.PREVIEW_HOST_MODULE || null,
+    },
     secrets: env.SECRETS_PREFIX
       ? { kind: 'secrets-manager', prefix: env.SECRETS_PREFIX }
       : {
@@ -126,3 +165,19 @@ export function readConfig(env: Env): StowageConfig {
   };
   return config;
 }
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`Environment variable ${name} must be one of ${values.join(', ')}, got "${raw}".`);
+}
+
+/** In Lambda a function is frozen once it has answered, so nothing is rendered "afterwards" there. */
+const previewAhead = (env: Env) =>
+  oneOf(
+    env,
+    'PREVIEW_AHEAD',
+    ['in-process', 'off'] as const,
+    env.AWS_LAMBDA_FUNCTION_NAME ? 'off' : 'in-process',
+  );

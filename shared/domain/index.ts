@@ -8,4 +8,5 @@ export * from './ids.js';
 export * from './keys.js';
 export * from './mime.js';
 export * from './model.js';
+export * from './preview.js';
 export * from './quota.js';

@@ -83,6 +83,8 @@ export interface FileRecord {
   multipart: MultipartState | null;
   references: EntityRef[];
   objectKey: string;
+  /** The state of the preview of the file's current variant, kept by the preview service; absent is 'none'. */
+  previewStatus?: PreviewStatus;
 }
 
 export type PreviewStatus = 'none' | 'pending' | 'ready' | 'failed';

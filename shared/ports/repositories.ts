@@ -1,6 +1,7 @@
 import type { FileStatus, RejectionReason } from '../domain/file-state.js';
 import type { FilePartition } from '../domain/keys.js';
 import type { AuditEvent, Bucket, EntityRef, FileRecord, Grant, Page, Provider } from '../domain/model.js';
+import type { PreviewCounters, PreviewEntry } from '../domain/preview.js';
 import type { Quota } from '../domain/quota.js';
 
 /**
@@ -17,6 +18,7 @@ export interface MetadataStore {
   grants: GrantRepository;
   events: EventRepository;
   quota: QuotaRepository;
+  previews: PreviewRepository;
 }
 
 export interface PageRequest {
@@ -150,6 +152,50 @@ export interface EventRepository {
 export interface QuotaRepository {
   get(tenantId: string): Promise<Quota>;
   setLimit(tenantId: string, limitBytes: number | null): Promise<Quota>;
+  /**
+   * Sets the counters to what the tenant's files add up to (the consistency check's repair),
+   * on condition that they still equal `seen`; false when they moved meanwhile.
+   */
+  reconcile(tenantId: string, seen: Quota, actual: Omit<Quota, 'limitBytes'>): Promise<boolean>;
+}
+
+/**
+ * Preview cache entries and the tenant's preview counters. Saving or removing an entry moves
+ * the `objects` and `bytes` counters in the same transaction, so they match what the cache holds.
+ */
+export interface PreviewRepository {
+  get(tenantId: string, fileId: string, variant: string): Promise<PreviewEntry | null>;
+  /** Every variant of one file. */
+  listForFile(tenantId: string, fileId: string): Promise<PreviewEntry[]>;
+  /** A tenant's entries, least recently used first. */
+  listByAccess(tenantId: string, page: PageRequest): Promise<Page<PreviewEntry>>;
+  /** A tenant's entries created before `before`, oldest first. */
+  listCreatedBefore(tenantId: string, before: string, page: PageRequest): Promise<Page<PreviewEntry>>;
+  /** For maintenance: every tenant that has preview counters (a scan of the sparse sweep index). */
+  listTenants(page: PageRequest): Promise<Page<string>>;
+
+  /**
+   * Writes the entry (replacing whatever variant entry was there, keeping the counters right)
+   * and marks the file's preview status, only while the file is active. `renderMs` counts a
+   * render. False when the file is not active any more (nothing was written).
+   */
+  save(entry: PreviewEntry, opts?: { renderMs?: number }): Promise<boolean>;
+  /** Removes the entry if it is still the one given (same renderId); false when it was not. */
+  remove(entry: PreviewEntry): Promise<boolean>;
+  /** Moves the access time (and the entry's place in the LRU order). */
+  touch(entry: PreviewEntry, at: string): Promise<void>;
+  /**
+   * Marks the file's preview of `variant` as pending while it renders (if the file is active),
+   * or, with null, takes that mark back after a render that neither finished nor failed.
+   */
+  markFile(tenantId: string, fileId: string, variant: string, status: 'pending' | null): Promise<void>;
+
+  counters(tenantId: string): Promise<PreviewCounters>;
+  /** Atomic adds to the request counters. */
+  count(
+    tenantId: string,
+    deltas: Partial<Pick<PreviewCounters, 'hits' | 'misses' | 'errors'>>,
+  ): Promise<void>;
 }
 
 export class AlreadyExistsError extends Error {

@@ -7,6 +7,7 @@ import { mimeMatches, safeResponseContentType } from '../domain/mime.js';
 import type { Actor, Bucket, EntityRef, FileRecord, Grant, Page } from '../domain/model.js';
 import { AuditTrail } from './audit-trail.js';
 import type { FileAccessGuard } from './file-access.js';
+import type { PreviewService } from './preview-service.js';
 import type { ServiceDeps } from './service-deps.js';
 
 export interface ListFilesInput {
@@ -25,6 +26,7 @@ export class FileService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly access: FileAccessGuard,
+    private readonly previews?: PreviewService,
   ) {
     this.audit = new AuditTrail(deps);
   }
@@ -92,14 +94,23 @@ export class FileService {
   /** active → deleted; shared with entity deletion of buckets that delete unreferenced files. */
   async softDelete(file: FileRecord, actor: string): Promise<boolean> {
     const applied = await this.deps.metadata.files.softDelete(file, this.deps.clock.now().toISOString());
-    if (applied)
-      await this.audit.record(file.tenantId, {
-        type: 'file.deleted',
-        actor,
+    if (!applied) return false;
+    await this.audit.record(file.tenantId, {
+      type: 'file.deleted',
+      actor,
+      fileId: file.id,
+      providerId: file.providerId,
+    });
+    // A deleted file has no preview (a restore renders it again); the purge retries a failure here.
+    try {
+      await this.previews?.dropForFile(file.tenantId, file.id);
+    } catch (error) {
+      this.deps.logger.error('previews of a deleted file not dropped', {
         fileId: file.id,
-        providerId: file.providerId,
+        error: String(error),
       });
-    return applied;
+    }
+    return true;
   }
 
   async restore(actor: Actor, fileId: string): Promise<FileRecord> {
@@ -116,7 +127,9 @@ export class FileService {
       fileId,
       providerId: file.providerId,
     });
-    return { ...file, status: 'active', deletedAt: null, updatedAt: at };
+    this.previews?.scheduleAhead(file);
+    const { previewStatus: _dropped, ...restored } = file;
+    return { ...restored, status: 'active', deletedAt: null, updatedAt: at };
   }
 
   /** A predicate of what the caller may see, with the caller's grants read once. */

@@ -3,6 +3,7 @@ import { BucketService } from './bucket-service.js';
 import { FileAccessGuard } from './file-access.js';
 import { FileService } from './file-service.js';
 import { MaintenanceService } from './maintenance-service.js';
+import { type PreviewCache, PreviewService } from './preview-service.js';
 import { ProviderService } from './provider-service.js';
 import { QuotaService } from './quota-service.js';
 import { ReferenceService } from './reference-service.js';
@@ -10,7 +11,8 @@ import type { ServiceDeps } from './service-deps.js';
 import { UploadService } from './upload-service.js';
 import { ValidationService } from './validation-service.js';
 
-export type { ServiceDeps, ServiceSettings } from './service-deps.js';
+export type { PreviewAnswer, PreviewCache, PreviewSweepReport } from './preview-service.js';
+export type { PreviewDeps, PreviewSettings, ServiceDeps, ServiceSettings } from './service-deps.js';
 
 /** Every use case, wired to one set of ports. */
 export interface Services {
@@ -22,15 +24,19 @@ export interface Services {
   references: ReferenceService;
   quota: QuotaService;
   maintenance: MaintenanceService;
+  previews: PreviewService;
+  /** The preview cache of one tenant as a library (the seed's interface). */
+  previewCacheFor(tenantId: string): PreviewCache;
 }
 
 export function createServices(deps: ServiceDeps, defaultProvider: Provider): Services {
   const providers = new ProviderService(deps, defaultProvider);
   const buckets = new BucketService(deps, providers);
   const access = new FileAccessGuard(deps);
-  const validation = new ValidationService(deps);
+  const previews = new PreviewService(deps, access);
+  const validation = new ValidationService(deps, (file) => previews.scheduleAhead(file));
   const uploads = new UploadService(deps, buckets, access, validation);
-  const files = new FileService(deps, access);
+  const files = new FileService(deps, access, previews);
   return {
     providers,
     buckets,
@@ -39,6 +45,8 @@ export function createServices(deps: ServiceDeps, defaultProvider: Provider): Se
     files,
     references: new ReferenceService(deps, access, files),
     quota: new QuotaService(deps),
-    maintenance: new MaintenanceService(deps, uploads, validation),
+    maintenance: new MaintenanceService(deps, uploads, validation, previews),
+    previews,
+    previewCacheFor: (tenantId) => previews.cacheFor(tenantId),
   };
 }

@@ -1,5 +1,6 @@
 import { type FileRecord, SYSTEM_ACTOR } from '../domain/model.js';
 import { AuditTrail } from './audit-trail.js';
+import type { PreviewService, PreviewSweepReport } from './preview-service.js';
 import type { ServiceDeps } from './service-deps.js';
 import type { UploadService } from './upload-service.js';
 import type { ValidationService } from './validation-service.js';
@@ -28,6 +29,7 @@ export class MaintenanceService {
     private readonly deps: ServiceDeps,
     private readonly uploads: UploadService,
     private readonly validation: ValidationService,
+    private readonly previews?: PreviewService,
   ) {
     this.audit = new AuditTrail(deps);
   }
@@ -38,8 +40,25 @@ export class MaintenanceService {
     await this.sweep('deleted', now.toISOString(), report, (file) => this.purgeIfExpired(file, now, report));
     const pendingBefore = new Date(now.getTime() - PENDING_GRACE_MS).toISOString();
     await this.sweep('pending', pendingBefore, report, (file) => this.settleExpiredUpload(file, report));
-    this.deps.logger.info('maintenance run', { ...report });
+    const previews = await this.sweepPreviews(now);
+    report.errors += previews.errors;
+    this.deps.logger.info('maintenance run', {
+      ...report,
+      previewsExpired: previews.expired,
+      previewsEvicted: previews.evicted,
+    });
     return report;
+  }
+
+  /** Preview cache entries past the maximum age, then each tenant's cache down to its byte cap. */
+  async sweepPreviews(now = this.deps.clock.now()): Promise<PreviewSweepReport> {
+    if (!this.previews) return { expired: 0, evicted: 0, errors: 0 };
+    try {
+      return await this.previews.sweep(now);
+    } catch (error) {
+      this.deps.logger.error('preview sweep failed', { error: String(error) });
+      return { expired: 0, evicted: 0, errors: 1 };
+    }
   }
 
   private async sweep(
@@ -81,6 +100,16 @@ export class MaintenanceService {
       details: { size: file.size, retentionDays },
     });
     report.purged += 1;
+    // Soft delete dropped them already; this catches any that a failure there left behind.
+    try {
+      await this.previews?.dropForFile(file.tenantId, file.id);
+    } catch (error) {
+      report.errors += 1;
+      this.deps.logger.error('previews of a purged file not dropped', {
+        fileId: file.id,
+        error: String(error),
+      });
+    }
   }
 
   private async settleExpiredUpload(file: FileRecord, report: MaintenanceReport): Promise<void> {

@@ -1,6 +1,8 @@
 import type { Clock, IdGenerator } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
-import type { ObjectStoreResolver } from '../ports/object-store.js';
+import type { ObjectStore, ObjectStoreResolver } from '../ports/object-store.js';
+import type { PreviewRenderer } from '../ports/preview-renderer.js';
+import type { PreviewScheduler } from '../ports/preview-scheduler.js';
 import type { MetadataStore } from '../ports/repositories.js';
 import type { SecretStore } from '../ports/secret-store.js';
 
@@ -19,6 +21,29 @@ export interface ServiceSettings {
   sniffBytes: number;
 }
 
+export interface PreviewSettings {
+  /** Width of every preview in pixels (API.md section 9: a fixed width, aspect kept). */
+  width: number;
+  /** `PREVIEW_CACHE_MAX_AGE`: entries older than this are expired by maintenance. */
+  maxAgeMs: number;
+  /** `PREVIEW_CACHE_MAX_SIZE`: each tenant's cache above this is trimmed, least recently used first. */
+  maxCacheBytes: number;
+  /** Lifetime of a preview URL. */
+  urlTtlSeconds: number;
+  /** `Retry-After` of a 202 while a render is in flight. */
+  retryAfterSeconds: number;
+}
+
+/** What previews need besides the common ports. */
+export interface PreviewDeps {
+  renderer: PreviewRenderer;
+  /** The cache bucket (`previewBucket`), which holds nothing but previews. */
+  cache: ObjectStore;
+  /** Ahead-of-time rendering of files that become active; none: on demand only. */
+  scheduler?: PreviewScheduler;
+  settings: PreviewSettings;
+}
+
 export interface ServiceDeps {
   metadata: MetadataStore;
   stores: ObjectStoreResolver;
@@ -27,4 +52,6 @@ export interface ServiceDeps {
   ids: IdGenerator;
   logger: Logger;
   settings: ServiceSettings;
+  /** Previews (API.md section 9); without them every preview is 415 and nothing is cached. */
+  previews?: PreviewDeps;
 }

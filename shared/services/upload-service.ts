@@ -135,6 +135,12 @@ export class UploadService {
       }
     } catch (error) {
       await this.deps.metadata.files.abandon(file).catch(() => false);
+      // createPending also wrote the references, as items of their own: without this they would
+      // outlive the record. Removing them is harmless if the abandon failed (the sweep does it).
+      if (references.length > 0)
+        await this.deps.metadata.references
+          .removeAllForFile(actor.tenantId, fileId, references)
+          .catch(() => undefined);
       if (uploadId) await this.abortQuietly(bucket.providerId, file, uploadId);
       throw error;
     }

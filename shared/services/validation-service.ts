@@ -24,7 +24,11 @@ export type ArrivalOutcome =
 export class ValidationService {
   private readonly audit: AuditTrail;
 
-  constructor(private readonly deps: ServiceDeps) {
+  constructor(
+    private readonly deps: ServiceDeps,
+    /** Told of each file that becomes active (previews are scheduled from here); must not throw. */
+    private readonly onActive?: (file: FileRecord) => void,
+  ) {
     this.audit = new AuditTrail(deps);
   }
 
@@ -77,6 +81,7 @@ export class ValidationService {
       at,
     });
     if (!applied) return this.settled(file);
+    this.onActive?.({ ...file, mimeType: verdict.mimeType });
     await this.audit.record(file.tenantId, {
       type: 'upload.completed',
       actor,

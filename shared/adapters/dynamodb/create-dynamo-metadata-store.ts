@@ -4,6 +4,7 @@ import { createBucketRepository } from './bucket-repository.js';
 import { createEventRepository } from './event-repository.js';
 import { createFileRepository } from './file-repository.js';
 import { createGrantRepository } from './grant-repository.js';
+import { createPreviewRepository } from './preview-repository.js';
 import { createProviderRepository } from './provider-repository.js';
 import { createQuotaRepository } from './quota-repository.js';
 import { createReferenceRepository } from './reference-repository.js';
@@ -28,5 +29,6 @@ export function createDynamoMetadataStore(opts: DynamoMetadataStoreOptions): Met
     grants: createGrantRepository(ctx),
     events: createEventRepository(ctx),
     quota: createQuotaRepository(ctx),
+    previews: createPreviewRepository(ctx),
   };
 }

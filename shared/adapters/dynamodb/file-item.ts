@@ -1,12 +1,13 @@
 import type { FileStatus, RejectionReason } from '../../domain/file-state.js';
 import { partitionOf } from '../../domain/file-state.js';
 import { type FilePartition, tableKeys } from '../../domain/keys.js';
-import type { EntityRef, FileRecord, MultipartState } from '../../domain/model.js';
+import type { EntityRef, FileRecord, MultipartState, PreviewStatus } from '../../domain/model.js';
 import type { TableKey } from './batch.js';
 import { itemReader } from './item-reader.js';
 import type { Item } from './table-context.js';
 
 const STATUSES: readonly FileStatus[] = ['pending', 'active', 'rejected', 'deleted'];
+const PREVIEW_STATUSES: readonly PreviewStatus[] = ['pending', 'ready', 'failed'];
 
 /**
  * The file item: the whole FileRecord as attributes plus its index keys. GSI1 (per bucket) and
@@ -101,6 +102,10 @@ export const fileItem = {
       multipart: read.isNull('multipart') ? null : multipartFrom(read.map('multipart')),
       references: read.stringSet('refs').map(refFromString).sort(compareRefs),
       objectKey: read.string('objectKey'),
+      // Written by the preview repository, only once a preview is asked for or rendered.
+      ...(PREVIEW_STATUSES.includes(item.previewStatus as PreviewStatus)
+        ? { previewStatus: item.previewStatus as PreviewStatus }
+        : {}),
     };
   },
 

@@ -65,5 +65,36 @@ export function createQuotaRepository(ctx: TableContext): QuotaRepository {
         }
       }
     },
+
+    async reconcile(tenantId, seen, actual) {
+      const headroom = (seen.limitBytes ?? 0) - actual.usedBytes - actual.reservedBytes;
+      try {
+        await ctx.client.send(
+          new UpdateCommand({
+            TableName: ctx.tableName,
+            Key: quotaItem.key(tenantId),
+            UpdateExpression:
+              'SET usedBytes = :used, reservedBytes = :reserved, fileCount = :count, headroom = :headroom, entity = :entity',
+            // Unchanged since the check read them: a concurrent upload makes the repair wait for a quiet moment.
+            ConditionExpression:
+              'attribute_not_exists(PK) OR (usedBytes = :seenUsed AND reservedBytes = :seenReserved AND fileCount = :seenCount)',
+            ExpressionAttributeValues: {
+              ':used': actual.usedBytes,
+              ':reserved': actual.reservedBytes,
+              ':count': actual.fileCount,
+              ':headroom': headroom,
+              ':entity': 'quota',
+              ':seenUsed': seen.usedBytes,
+              ':seenReserved': seen.reservedBytes,
+              ':seenCount': seen.fileCount,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) return false;
+        throw error;
+      }
+    },
   };
 }

@@ -1,0 +1,187 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Logger } from '../../ports/logger.js';
+import {
+  PreviewFailedError,
+  type PreviewFailureReason,
+  type PreviewRenderer,
+} from '../../ports/preview-renderer.js';
+import { drawsPreviewOf } from './pdfjs-canvas-preview-renderer.js';
+import { readSource } from './read-source.js';
+import type { RenderHostOptions, RenderReply, RenderRequest } from './render-host-protocol.js';
+
+export interface IsolatedPreviewRendererOptions extends RenderHostOptions {
+  readonly logger: Logger;
+  /** Larger sources are not read: `too-large`. @default 104857600 (100 MiB) */
+  readonly maxSourceBytes?: number;
+  /** The host is killed (and restarted for the next render) after this long: `timeout`. @default 20000 */
+  readonly timeoutMs?: number;
+  /** Child processes, each drawing one preview at a time. @default 1 */
+  readonly processes?: number;
+  /**
+   * The host module (`render-host`), when it is bundled apart from this file.
+   * @default the `render-host` beside this module (`.ts` under tsx, `.js` when bundled)
+   */
+  readonly hostModule?: string;
+}
+
+interface Host {
+  child: ChildProcess | null;
+  busy: boolean;
+}
+
+/** A host that exits while drawing a file was killed by it: the file is the verdict. */
+const crashReason = (mimeType: string): PreviewFailureReason =>
+  mimeType === 'application/pdf' ? 'corrupt' : 'undecodable';
+
+/**
+ * Draws previews in child processes (`render-host`, which runs the pdf.js and canvas renderer),
+ * one file at a time each. The service's process survives files that crash the native canvas
+ * code, the time limit is hard (the child is killed), and a host that dies is started again on
+ * the next render, the way the issue asks a browser to be restarted. Each host is started on
+ * first use and kept warm; an idle host does not keep the parent alive.
+ */
+export function createIsolatedPreviewRenderer(
+  opts: IsolatedPreviewRendererOptions,
+): PreviewRenderer & { close(): void } {
+  const maxSourceBytes = opts.maxSourceBytes ?? 100 * 1024 * 1024;
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const hosts: Host[] = Array.from({ length: opts.processes ?? 1 }, () => ({ child: null, busy: false }));
+  const waiting: ((host: Host) => void)[] = [];
+  const hostOptions: RenderHostOptions = {
+    maxSourcePixels: opts.maxSourcePixels,
+    maxAspect: opts.maxAspect,
+    pdfjsDistDir: opts.pdfjsDistDir,
+  };
+  let nextId = 1;
+  let closed = false;
+
+  const start = (host: Host): ChildProcess => {
+    const module = opts.hostModule ?? defaultHostModule();
+    const child = fork(module, [JSON.stringify(hostOptions)], {
+      // TypeScript sources (tests, `npm start`) load through tsx; a bundled host needs nothing.
+      execArgv: module.endsWith('.ts') ? ['--import', tsxLoader()] : [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('error', (error) => opts.logger.error('preview host failed', { error: String(error) }));
+    // A host that dies while idle is started again by the next render.
+    child.on('exit', () => {
+      if (host.child === child) host.child = null;
+    });
+    idle(child);
+    return child;
+  };
+
+  const acquire = (): Promise<Host> => {
+    const free = hosts.find((host) => !host.busy);
+    if (free) {
+      free.busy = true;
+      return Promise.resolve(free);
+    }
+    return new Promise((take) => waiting.push(take));
+  };
+  const release = (host: Host) => {
+    const next = waiting.shift();
+    if (next) next(host);
+    else host.busy = false;
+  };
+
+  const draw = (host: Host, request: RenderRequest): Promise<RenderReply> => {
+    host.child ??= start(host);
+    const child = host.child;
+    busy(child);
+    return new Promise<RenderReply>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        if (host.child === child && child.connected) idle(child);
+      };
+      const onMessage = (reply: RenderReply) => {
+        if (reply.id !== request.id) return;
+        finish();
+        resolve(reply);
+      };
+      const onExit = (code: number | null, signal: string | null) => {
+        finish();
+        if (host.child === child) host.child = null;
+        opts.logger.warn('preview host died while drawing', { mimeType: request.mimeType, code, signal });
+        reject(
+          new PreviewFailedError(crashReason(request.mimeType), 'The renderer crashed on this file.', {
+            cause: { code, signal },
+          }),
+        );
+      };
+      const timer = setTimeout(() => {
+        finish();
+        if (host.child === child) host.child = null;
+        child.kill('SIGKILL');
+        reject(new PreviewFailedError('timeout', `The preview took longer than ${timeoutMs} ms.`));
+      }, timeoutMs);
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      child.send(request, (error) => {
+        if (!error) return;
+        finish();
+        if (host.child === child) host.child = null;
+        child.kill('SIGKILL');
+        reject(new Error('The preview host could not be reached.', { cause: error }));
+      });
+    });
+  };
+
+  return {
+    supports: drawsPreviewOf,
+
+    async render(input) {
+      if (closed) throw new Error('The preview renderer is closed.');
+      if (!drawsPreviewOf(input.mimeType))
+        throw new PreviewFailedError('unsupported', `No preview for ${input.mimeType}.`);
+      const bytes = await readSource(input.bytes, maxSourceBytes, input.size);
+      const host = await acquire();
+      try {
+        const reply = await draw(host, { id: nextId++, bytes, mimeType: input.mimeType, width: input.width });
+        if (reply.ok) return { png: reply.png, width: reply.width, height: reply.height };
+        if (reply.reason) throw new PreviewFailedError(reply.reason, reply.message);
+        throw new Error(`The preview host failed: ${reply.message}`);
+      } finally {
+        release(host);
+      }
+    },
+
+    close() {
+      closed = true;
+      for (const host of hosts) {
+        host.child?.kill();
+        host.child = null;
+      }
+    },
+  };
+}
+
+/** An idle host must not keep the service (or a test run) alive; a working one must. */
+function idle(child: ChildProcess): void {
+  child.unref();
+  (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
+}
+function busy(child: ChildProcess): void {
+  child.ref();
+  (child.channel as { ref?: () => void } | null | undefined)?.ref?.();
+}
+
+function defaultHostModule(): string {
+  const here = fileURLToPath(import.meta.url);
+  const host = here.replace(/isolated-preview-renderer\.(ts|js|mjs)$/, 'render-host.$1');
+  if (host === here)
+    throw new Error(
+      `The preview host module cannot be found beside ${here} (a bundle?): bundle ` +
+        'shared/adapters/preview/render-host.ts on its own and name it with PREVIEW_HOST_MODULE.',
+    );
+  return host;
+}
+
+function tsxLoader(): string {
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}

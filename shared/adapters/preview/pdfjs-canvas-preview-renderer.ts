@@ -1,0 +1,265 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import {
+  PreviewFailedError,
+  type PreviewFailureReason,
+  type PreviewRenderer,
+  type RenderedPreview,
+} from '../../ports/preview-renderer.js';
+import { imageDimensions } from './image-dimensions.js';
+import { readSource } from './read-source.js';
+
+export interface PdfjsCanvasPreviewRendererOptions {
+  /** Larger sources are not read: `too-large`. @default 104857600 (100 MiB) */
+  readonly maxSourceBytes?: number;
+  /** A render that takes longer is abandoned: `timeout`. @default 20000 */
+  readonly timeoutMs?: number;
+  /** Images whose header announces more pixels are not decoded: `too-large`. @default 50000000 */
+  readonly maxSourcePixels?: number;
+  /** The tallest preview, as a multiple of its width (a ribbon page is scaled down to fit). @default 4 */
+  readonly maxAspect?: number;
+  /** Renders running at once in this process; more wait their turn. @default 2 */
+  readonly concurrency?: number;
+  /**
+   * Folder of the pdfjs-dist package (its `standard_fonts`, `cmaps`, `wasm` and `iccs`).
+   * @default resolved from node_modules
+   */
+  readonly pdfjsDistDir?: string;
+}
+
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+const PDF = 'application/pdf';
+
+/** The types pdf.js and the canvas draw: PDFs and the four raster formats browsers show. */
+export const drawsPreviewOf = (mimeType: string) => mimeType === PDF || IMAGE_TYPES.has(mimeType);
+
+type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+type NapiCanvas = typeof import('@napi-rs/canvas');
+
+/**
+ * The default renderer: pdf.js (the legacy build, for Node) draws page 1 of a PDF onto an
+ * @napi-rs/canvas canvas in this process, and the same canvas thumbnails PNG, JPEG, GIF and
+ * WebP images. Measured here at ~60-90 ms a warm first page, against ~200 ms for Chromium with
+ * pdf.js in the page, so no browser is started for PDFs. pdf.js reads only what page 1 needs,
+ * so its cost does not grow with the page count, and it is the judge of encrypted (a password
+ * is needed), corrupt and page-less documents.
+ *
+ * The libraries are imported on the first render, so entry points that never render pay
+ * nothing for them at cold start.
+ *
+ * Runs in the calling process: @napi-rs/canvas 0.1.x crashes the whole process (SIGSEGV) on
+ * some truncated or corrupt images, so untrusted files are drawn through
+ * `createIsolatedPreviewRenderer`, which runs this renderer in child processes.
+ */
+export function createPdfjsCanvasPreviewRenderer(
+  opts: PdfjsCanvasPreviewRendererOptions = {},
+): PreviewRenderer {
+  const maxSourceBytes = opts.maxSourceBytes ?? 100 * 1024 * 1024;
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const maxSourcePixels = opts.maxSourcePixels ?? 50_000_000;
+  const maxAspect = opts.maxAspect ?? 4;
+  const slots = semaphore(opts.concurrency ?? 2);
+  let libraries: Promise<{ pdfjs: PdfJs; canvas: NapiCanvas; assets: PdfAssets }> | undefined;
+  const load = () => {
+    libraries ??= (async () => {
+      const [pdfjs, canvas] = await Promise.all([
+        import('pdfjs-dist/legacy/build/pdf.mjs'),
+        import('@napi-rs/canvas'),
+      ]);
+      return { pdfjs, canvas, assets: pdfAssets(opts.pdfjsDistDir) };
+    })().catch((error) => {
+      libraries = undefined; // a failed import is retried by the next render
+      throw error;
+    });
+    return libraries;
+  };
+
+  /** The tallest allowed preview at this width. */
+  const sizeFor = (naturalWidth: number, naturalHeight: number, width: number) => {
+    const scale = Math.min(width / naturalWidth, (width * maxAspect) / naturalHeight);
+    return {
+      scale,
+      width: Math.max(1, Math.round(naturalWidth * scale)),
+      height: Math.max(1, Math.round(naturalHeight * scale)),
+    };
+  };
+
+  async function renderPdf(bytes: Uint8Array, width: number, deadline: Deadline): Promise<RenderedPreview> {
+    const { pdfjs, canvas, assets } = await load();
+    const task = pdfjs.getDocument({
+      data: bytes,
+      ...assets,
+      cMapPacked: true,
+      // Never evaluate code found in a document, never reach for the network or system fonts.
+      isEvalSupported: false,
+      disableFontFace: true,
+      useSystemFonts: false,
+      // Images inside the page are capped too: a tiny PDF can hold a gigapixel image.
+      maxImageSize: maxSourcePixels,
+      verbosity: pdfjs.VerbosityLevel.ERRORS,
+    });
+    deadline.onExpiry(() => void task.destroy());
+    try {
+      const doc = await task.promise;
+      if (doc.numPages < 1) throw new PreviewFailedError('no-pages', 'The PDF has no pages.');
+      const page = await doc.getPage(1);
+      const natural = page.getViewport({ scale: 1 });
+      const size = sizeFor(natural.width, natural.height, width);
+      const viewport = page.getViewport({ scale: size.scale });
+      const target = canvas.createCanvas(size.width, size.height);
+      await page.render({
+        // pdf.js draws on any 2D context with the DOM's shape; @napi-rs/canvas provides one.
+        canvas: target as unknown as HTMLCanvasElement,
+        canvasContext: target.getContext('2d') as unknown as CanvasRenderingContext2D,
+        viewport,
+        background: '#ffffff',
+      }).promise;
+      deadline.check();
+      const png = await target.encode('png');
+      return { png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), ...size };
+    } catch (error) {
+      throw deadline.expired ? timedOut(timeoutMs) : pdfVerdict(error);
+    } finally {
+      await task.destroy().catch(() => undefined);
+    }
+  }
+
+  async function renderImage(bytes: Uint8Array, width: number, deadline: Deadline): Promise<RenderedPreview> {
+    const header = imageDimensions(bytes);
+    if (!header) throw new PreviewFailedError('undecodable', 'The image header cannot be read.');
+    if (header.width * header.height > maxSourcePixels)
+      throw new PreviewFailedError(
+        'too-large',
+        `The image is ${header.width}x${header.height} pixels; at most ${maxSourcePixels} are decoded.`,
+      );
+    const { canvas } = await load();
+    let image: Awaited<ReturnType<NapiCanvas['loadImage']>>;
+    try {
+      image = await canvas.loadImage(bytes);
+    } catch (error) {
+      throw new PreviewFailedError('undecodable', 'The image cannot be decoded.', { cause: error });
+    }
+    if (image.width < 1 || image.height < 1)
+      throw new PreviewFailedError('undecodable', 'The image has no pixels.');
+    // A thumbnail never enlarges: a small image keeps its size.
+    const size = sizeFor(image.width, image.height, Math.min(width, image.width));
+    const target = canvas.createCanvas(size.width, size.height);
+    const context = target.getContext('2d');
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(image, 0, 0, size.width, size.height);
+    deadline.check();
+    const png = await target.encode('png');
+    return { png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), ...size };
+  }
+
+  return {
+    supports: drawsPreviewOf,
+
+    async render(input) {
+      if (!Number.isInteger(input.width) || input.width < 1)
+        throw new RangeError(`Preview width must be a positive integer, got ${input.width}.`);
+      const draw =
+        input.mimeType === PDF ? renderPdf : IMAGE_TYPES.has(input.mimeType) ? renderImage : undefined;
+      if (!draw) throw new PreviewFailedError('unsupported', `No preview for ${input.mimeType}.`);
+      return slots.run(async () => {
+        const bytes = await readSource(input.bytes, maxSourceBytes, input.size);
+        const deadline = startDeadline(timeoutMs);
+        try {
+          return await Promise.race([draw(bytes, input.width, deadline), deadline.promise]);
+        } finally {
+          deadline.clear();
+        }
+      });
+    },
+  };
+}
+
+interface PdfAssets {
+  standardFontDataUrl: string;
+  cMapUrl: string;
+  wasmUrl: string;
+  iccUrl: string;
+}
+
+/** pdf.js in Node reads these folders from disk; without fonts it warns and draws substitutes. */
+function pdfAssets(distDir?: string): PdfAssets {
+  const dir = distDir ?? dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+  const folder = (name: string) => `${join(dir, name)}/`;
+  return {
+    standardFontDataUrl: folder('standard_fonts'),
+    cMapUrl: folder('cmaps'),
+    wasmUrl: folder('wasm'),
+    iccUrl: folder('iccs'),
+  };
+}
+
+/** What a pdf.js failure says about the file. */
+function pdfVerdict(error: unknown): Error {
+  if (error instanceof PreviewFailedError) return error;
+  const name = error instanceof Error ? error.name : '';
+  const reason: PreviewFailureReason = name === 'PasswordException' ? 'encrypted' : 'corrupt';
+  const message =
+    reason === 'encrypted' ? 'The PDF is encrypted and needs a password.' : 'The PDF cannot be read.';
+  return new PreviewFailedError(reason, message, { cause: error });
+}
+
+const timedOut = (timeoutMs: number) =>
+  new PreviewFailedError('timeout', `The preview took longer than ${timeoutMs} ms.`);
+
+interface Deadline {
+  readonly promise: Promise<never>;
+  readonly expired: boolean;
+  /** Throws the timeout once the deadline has passed (between steps that cannot be interrupted). */
+  check(): void;
+  onExpiry(cancel: () => void): void;
+  clear(): void;
+}
+
+/**
+ * The hard limit of one render. pdf.js works in small asynchronous steps, so destroying its
+ * loading task on expiry stops it at the next step; the race answers `timeout` at once either way.
+ */
+function startDeadline(timeoutMs: number): Deadline {
+  let expired = false;
+  const cancels: (() => void)[] = [];
+  let fail: (error: Error) => void = () => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  promise.catch(() => undefined); // raced, and possibly never awaited after a win
+  const timer = setTimeout(() => {
+    expired = true;
+    for (const cancel of cancels) cancel();
+    fail(timedOut(timeoutMs));
+  }, timeoutMs);
+  return {
+    promise,
+    get expired() {
+      return expired;
+    },
+    check() {
+      if (expired) throw timedOut(timeoutMs);
+    },
+    onExpiry: (cancel) => void cancels.push(cancel),
+    clear: () => clearTimeout(timer),
+  };
+}
+
+/** At most `size` tasks at once; the others wait in order. */
+function semaphore(size: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async run<T>(task: () => Promise<T>): Promise<T> {
+      if (running < size) running += 1;
+      else await new Promise<void>((go) => waiting.push(go)); // a finishing task hands its slot over
+      try {
+        return await task();
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else running -= 1;
+      }
+    },
+  };
+}

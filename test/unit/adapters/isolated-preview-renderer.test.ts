@@ -1,0 +1,100 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createIsolatedPreviewRenderer } from '../../../shared/adapters/preview/isolated-preview-renderer.js';
+import { silentLogger } from '../../../shared/ports/logger.js';
+import { PreviewFailedError } from '../../../shared/ports/preview-renderer.js';
+import {
+  darkShare,
+  decodeImage,
+  encryptedPdf,
+  type ImageFormat,
+  pagesPdf,
+  squareImage,
+} from '../../support/preview-samples.js';
+
+const crashes: unknown[] = [];
+const logger = {
+  ...silentLogger,
+  warn: (message: string, fields?: unknown) => void crashes.push({ message, fields }),
+};
+const renderer = createIsolatedPreviewRenderer({ logger, processes: 2 });
+afterAll(() => renderer.close());
+
+async function failure(work: Promise<unknown>): Promise<PreviewFailedError> {
+  const error = await work.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PreviewFailedError);
+  return error as PreviewFailedError;
+}
+
+/** Damage that crashes @napi-rs/canvas 0.1.100 inside `loadImage` (SIGSEGV) when drawn in-process. */
+async function damaged(format: ImageFormat): Promise<Uint8Array[]> {
+  const whole = Buffer.from(await squareImage(format, 64, 64));
+  const scrambled = Buffer.from(whole);
+  for (let i = 40; i < scrambled.length - 12; i++)
+    scrambled[i] = (scrambled[i] as number) ^ ((i * 131) & 0xff);
+  return [whole.subarray(0, 40), scrambled];
+}
+
+describe('the isolated renderer (child processes)', () => {
+  it('draws PDFs and images like the in-process renderer', async () => {
+    // Act: two at once, one per process
+    const [page, image] = await Promise.all([
+      renderer.render({ bytes: await pagesPdf(3), mimeType: 'application/pdf', width: 800 }),
+      renderer.render({ bytes: await squareImage('jpeg', 1200, 900), mimeType: 'image/jpeg', width: 800 }),
+    ]);
+    // Assess
+    expect(page).toMatchObject({ width: 800, height: 1035 });
+    expect(darkShare(await decodeImage(page.png), { x0: 0.1, y0: 0.15, x1: 0.4, y1: 0.45 })).toBeGreaterThan(
+      0.95,
+    );
+    expect(image).toMatchObject({ width: 800, height: 600 });
+    expect(
+      darkShare(await decodeImage(image.png), { x0: 0.05, y0: 0.05, x1: 0.45, y1: 0.45 }),
+    ).toBeGreaterThan(0.9);
+    expect(
+      (await failure(renderer.render({ bytes: encryptedPdf(), mimeType: 'application/pdf', width: 800 })))
+        .reason,
+    ).toBe('encrypted');
+  });
+
+  it.each<[ImageFormat, string]>([
+    ['png', 'image/png'],
+    ['webp', 'image/webp'],
+  ])('survives %s files that crash the canvas library, and keeps drawing', async (format, mimeType) => {
+    crashes.length = 0;
+    for (const bytes of await damaged(format)) {
+      const error = await failure(renderer.render({ bytes, mimeType, width: 800 }));
+      expect(error.reason).toBe('undecodable');
+    }
+    // The files really did kill their host process (in-process they would kill the service).
+    expect(crashes).toContainEqual(expect.objectContaining({ message: 'preview host died while drawing' }));
+    const after = await renderer.render({ bytes: await squareImage(format, 100, 50), mimeType, width: 800 });
+    expect(after).toMatchObject({ width: 100, height: 50 });
+  });
+
+  it('kills a render that outlasts the time limit, and the next one gets a fresh process', async () => {
+    const hasty = createIsolatedPreviewRenderer({ logger: silentLogger, timeoutMs: 50 });
+    try {
+      const error = await failure(
+        hasty.render({ bytes: await pagesPdf(1), mimeType: 'application/pdf', width: 800 }),
+      );
+      expect(error.reason).toBe('timeout');
+    } finally {
+      hasty.close();
+    }
+  });
+
+  it('refuses a source above the cap without starting a process', async () => {
+    const small = createIsolatedPreviewRenderer({
+      logger: silentLogger,
+      maxSourceBytes: 10,
+      hostModule: '/nonexistent',
+    });
+    const error = await failure(
+      small.render({ bytes: await pagesPdf(1), mimeType: 'application/pdf', width: 800 }),
+    );
+    expect(error.reason).toBe('too-large');
+  });
+});
