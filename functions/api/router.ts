@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
 import { requireRole } from '../../shared/domain/access.js';
 import { StowageError, unauthenticated, validationFailed } from '../../shared/domain/errors.js';
 import type { Services } from '../../shared/services/index.js';
@@ -99,7 +100,8 @@ export function createRouter(routes: readonly Route[], services: Services, claim
       query: parse(route.query, queryOf(event), 'query'),
       body: route.body ? parse(route.body, bodyOf(event), 'body') : undefined,
     };
-    return route.handle(input, services);
+    // Everything the route does runs with the caller's tenant scope (the second wall).
+    return runAsTenant(actor.tenantId, () => route.handle(input, services));
   };
 }
 

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoMetadataStore } from '../../shared/adapters/dynamodb/create-dynamo-metadata-store.js';
 import { createJsonLogger } from '../../shared/adapters/json-logger.js';
@@ -13,6 +14,9 @@ import { createPdfjsCanvasPreviewRenderer } from '../../shared/adapters/preview/
 import { createProviderObjectStores } from '../../shared/adapters/provider-object-stores.js';
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import { createSecretsManagerSecretStore } from '../../shared/adapters/secrets-manager-secret-store.js';
+import { createStsTenantCredentials } from '../../shared/adapters/tenant-scope/tenant-credentials.js';
+import { routeByTenant } from '../../shared/adapters/tenant-scope/tenant-router.js';
+import { tenantSessionPolicy } from '../../shared/adapters/tenant-scope/tenant-session-policy.js';
 import { createUlidGenerator } from '../../shared/adapters/ulid-id-generator.js';
 import { DEFAULT_PROVIDER_ID } from '../../shared/domain/ids.js';
 import type { Provider } from '../../shared/domain/model.js';
@@ -40,7 +44,7 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
     ...(config.dynamo.endpoint ? { endpoint: config.dynamo.endpoint } : {}),
     ...(config.dynamo.credentials ? { credentials: config.dynamo.credentials } : {}),
   });
-  const metadata = createDynamoMetadataStore({
+  const systemMetadata = createDynamoMetadataStore({
     client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
     tableName: config.tableName,
   });
@@ -51,17 +55,39 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
     credentials: config.s3.credentials ?? undefined,
     embedded: config.s3.embedded,
   });
-  const secrets =
+  const systemSecrets =
     config.secrets.kind === 'secrets-manager'
       ? createSecretsManagerSecretStore({
           client: new SecretsManagerClient({ region: config.region }),
           prefix: config.secrets.prefix,
         })
       : createLocalSecretStore({ dataDir: config.secrets.dataDir, keyBase64: config.secrets.keyBase64 });
+
+  // The second wall: inside a request, every adapter below answers with its tenant's instance,
+  // whose clients hold STS credentials narrowed to that tenant (tenant-scope/).
+  const scoped = tenantScopedFactories(config);
+  const metadata = routeByTenant({
+    system: systemMetadata,
+    forTenant: scoped ? (t) => scoped.metadata(t) : () => systemMetadata,
+  });
+  const secrets = routeByTenant({
+    system: systemSecrets,
+    forTenant: scoped?.secrets ? (t) => scoped.secrets?.(t) ?? systemSecrets : () => systemSecrets,
+  });
+  const uploadsStore = createS3ObjectStore({ client: s3, bucket: config.uploadsBucket });
   const stores = createProviderObjectStores({
-    defaultStore: createS3ObjectStore({ client: s3, bucket: config.uploadsBucket }),
-    providers: metadata.providers,
+    defaultStore: routeByTenant({
+      system: uploadsStore,
+      forTenant: scoped ? (t) => scoped.store(t, config.uploadsBucket) : () => uploadsStore,
+    }),
+    // Read through the router at call time, so the lookup runs with the caller's tenant scope.
+    providers: { get: (tenantId, providerId) => metadata.providers.get(tenantId, providerId) },
     secrets,
+  });
+  const systemPreviewCache = createS3ObjectStore({ client: s3, bucket: config.previewBucket });
+  const previewCache = routeByTenant({
+    system: systemPreviewCache,
+    forTenant: scoped ? (t) => scoped.store(t, config.previewBucket) : () => systemPreviewCache,
   });
   const previewScheduler =
     config.previews.ahead === 'in-process' ? createInProcessPreviewScheduler({ logger }) : null;
@@ -85,7 +111,7 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
     previews: {
       renderer: previewRenderer(config, logger),
       // The cache bucket, through the deployment's own client (the uploads bucket when unset).
-      cache: createS3ObjectStore({ client: s3, bucket: config.previewBucket }),
+      cache: previewCache,
       scheduler: previewScheduler ?? undefined,
       settings: {
         width: config.previews.width,
@@ -99,6 +125,72 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
   const services = createServices(deps, defaultProvider(config));
   previewScheduler?.connect((tenantId, fileId) => services.previews.renderAhead(tenantId, fileId));
   return { config, services, metadata, logger, deps, previewScheduler };
+}
+
+/**
+ * Builders of one tenant's adapters, with credentials from STS AssumeRole and the tenant's
+ * session policy; null where tenant isolation is off (the local stack, which has no STS).
+ */
+function tenantScopedFactories(config: StowageConfig) {
+  const isolation = config.tenantIsolation;
+  if (!isolation) return null;
+  // Presigned URLs die with the credentials that signed them: renew well before that.
+  const urlLifetimeMs =
+    Math.max(config.limits.uploadUrlTtlSeconds, config.limits.downloadUrlTtlSeconds) * 1000;
+  const refreshBeforeMs = urlLifetimeMs + 60_000;
+  const credentialsFor = createStsTenantCredentials({
+    sts: new STSClient({ region: config.region }),
+    roleArn: isolation.roleArn,
+    policyFor: (t) =>
+      tenantSessionPolicy(t, {
+        tableArn: isolation.tableArn,
+        uploadsBucketArn: isolation.uploadsBucketArn,
+        previewBucketArn: isolation.previewBucketArn,
+        secretsArnPrefix: isolation.secretsArnPrefix ?? undefined,
+      }),
+    refreshBeforeMs,
+  });
+  // The SDK renews credentials five minutes before `expiration`: move it so it renews when we do.
+  const sdkCredentials = (t: string) => async () => {
+    const c = await credentialsFor(t);
+    const expiration = c.expiration
+      ? new Date(c.expiration.getTime() - refreshBeforeMs + 300_000)
+      : undefined;
+    return { ...c, expiration };
+  };
+  return {
+    metadata: (t: string) =>
+      createDynamoMetadataStore({
+        client: DynamoDBDocumentClient.from(
+          new DynamoDBClient({
+            region: config.region,
+            credentials: sdkCredentials(t),
+            ...(config.dynamo.endpoint ? { endpoint: config.dynamo.endpoint } : {}),
+          }),
+          { marshallOptions: { removeUndefinedValues: true } },
+        ),
+        tableName: config.tableName,
+      }),
+    store: (t: string, bucket: string) =>
+      createS3ObjectStore({
+        client: createS3Client({
+          region: config.region,
+          endpoint: config.s3.endpoint ?? undefined,
+          forcePathStyle: config.s3.forcePathStyle,
+          embedded: config.s3.embedded,
+          credentials: sdkCredentials(t),
+        }),
+        bucket,
+      }),
+    secrets:
+      config.secrets.kind === 'secrets-manager'
+        ? (t: string) =>
+            createSecretsManagerSecretStore({
+              client: new SecretsManagerClient({ region: config.region, credentials: sdkCredentials(t) }),
+              prefix: (config.secrets as { prefix: string }).prefix,
+            })
+        : null,
+  };
 }
 
 export const composeFromEnv = (env: NodeJS.ProcessEnv) => compose(readConfig(env));

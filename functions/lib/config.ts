@@ -36,6 +36,18 @@ export interface StowageConfig {
     uploadUrlTtlSeconds: number;
     downloadUrlTtlSeconds: number;
   };
+  /**
+   * The second wall (AWS): each request's S3 and DynamoDB calls run with STS credentials
+   * narrowed to its tenant. Null where no STS exists (the local stack): the same code path
+   * then runs with the process's own credentials.
+   */
+  tenantIsolation: {
+    roleArn: string;
+    tableArn: string;
+    uploadsBucketArn: string;
+    previewBucketArn: string;
+    secretsArnPrefix: string | null;
+  } | null;
   /** Keep rejected objects under `quarantine/` instead of deleting them. */
   quarantineRejected: boolean;
   previews: {
@@ -113,6 +125,24 @@ function pair(env: Env, idName: string, secretName: string) {
   return { accessKeyId, secretAccessKey };
 }
 
+function tenantIsolation(
+  env: Env,
+  uploadsBucket: string,
+  previewBucket: string,
+): StowageConfig['tenantIsolation'] {
+  const roleArn = env.TENANT_ROLE_ARN;
+  if (!roleArn) return null;
+  const tableArn = str(env, 'TABLE_ARN');
+  const partition = tableArn.split(':')[1] || 'aws';
+  return {
+    roleArn,
+    tableArn,
+    uploadsBucketArn: `arn:${partition}:s3:::${uploadsBucket}`,
+    previewBucketArn: `arn:${partition}:s3:::${previewBucket}`,
+    secretsArnPrefix: env.SECRETS_ARN_PREFIX || null,
+  };
+}
+
 export function readConfig(env: Env): StowageConfig {
   const uploadsBucket = str(env, 'UPLOADS_BUCKET', env.S3_BUCKET);
   const endpoint = env.S3_ENDPOINT || null;
@@ -143,6 +173,7 @@ export function readConfig(env: Env): StowageConfig {
       uploadUrlTtlSeconds: int(env, 'FILESTORE_UPLOAD_URL_TTL_SECONDS', 3600, 60),
       downloadUrlTtlSeconds: int(env, 'FILESTORE_DOWNLOAD_URL_TTL_SECONDS', 300, 1),
     },
+    tenantIsolation: tenantIsolation(env, uploadsBucket, str(env, 'PREVIEW_BUCKET', uploadsBucket)),
     quarantineRejected: bool(env, 'FILESTORE_QUARANTINE_REJECTED', true),
     previews: {
       width: int(env, 'PREVIEW_WIDTH', 800, 16),

@@ -1,4 +1,6 @@
 import type { S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
+import { parseFileObjectKey } from '../../shared/domain/keys.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { ValidationService } from '../../shared/services/validation-service.js';
 import { composeFromEnv } from '../lib/compose.js';
@@ -13,7 +15,11 @@ export function makeProcessUploadHandler(deps: { validation: ValidationService; 
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     for (const message of event.Records) {
       try {
-        for (const key of objectKeysOf(message.body)) await deps.validation.onObjectCreated(key);
+        for (const key of objectKeysOf(message.body)) {
+          // The object key names its tenant: validate with that tenant's scoped credentials.
+          const address = parseFileObjectKey(key);
+          if (address) await runAsTenant(address.tenantId, () => deps.validation.onObjectCreated(key));
+        }
       } catch (error) {
         deps.logger.error('object validation failed', { messageId: message.messageId, error: String(error) });
         failures.push({ itemIdentifier: message.messageId });

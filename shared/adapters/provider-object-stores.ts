@@ -14,7 +14,7 @@ const CACHE_TTL_MS = 5 * 60_000;
  */
 export function createProviderObjectStores(opts: {
   defaultStore: ObjectStore;
-  providers: ProviderRepository;
+  providers: Pick<ProviderRepository, 'get'>;
   secrets: SecretStore;
   /** Tests and the local stack can route custom providers differently. */
   clientFor?: typeof createS3Client;

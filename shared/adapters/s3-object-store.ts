@@ -44,7 +44,7 @@ export interface S3ClientOptions {
   /** @default false, or true when `embedded` */
   forcePathStyle?: boolean;
   /** Static credentials; omitted uses the SDK's default chain (the Lambda role in AWS). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials?: S3Credentials | (() => Promise<S3Credentials>);
   /** Talking to the embedded @20minutes/s3rver: path style plus its bucket-path fix. */
   embedded?: boolean;
   /** @default 3 */
@@ -62,6 +62,13 @@ const MISSING_OBJECT_ERRORS = new Set(['NotFound', 'NoSuchKey']);
  * Builds an S3 client that presigns URLs storage will accept and retries with the SDK's
  * adaptive strategy. Use one per endpoint and credential set, at module scope.
  */
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
 export function createS3Client(opts: S3ClientOptions): S3Client {
   const client = new S3Client({
     region: opts.region,

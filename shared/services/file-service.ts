@@ -188,8 +188,10 @@ export class FileService {
   }
 
   private async removeRejected(actor: Actor, file: FileRecord): Promise<void> {
-    if (!(await this.deps.metadata.files.removeRejected(file))) return;
+    // References first: a rejected file never changes again, and once its record is gone nothing
+    // would remember them (if this fails, the record stays and the client's retry finishes).
     await this.deps.metadata.references.removeAllForFile(file.tenantId, file.id, file.references);
+    if (!(await this.deps.metadata.files.removeRejected(file))) return;
     await this.audit.record(actor.tenantId, {
       type: 'file.deleted',
       actor: actor.userId,

@@ -1,6 +1,7 @@
 import { type FileRecord, SYSTEM_ACTOR } from '../domain/model.js';
 import { AuditTrail } from './audit-trail.js';
 import type { PreviewService, PreviewSweepReport } from './preview-service.js';
+import { removeRecord } from './remove-record.js';
 import type { ServiceDeps } from './service-deps.js';
 import type { UploadService } from './upload-service.js';
 import type { ValidationService } from './validation-service.js';
@@ -88,10 +89,15 @@ export class MaintenanceService {
     const deletedAt = Date.parse(file.deletedAt ?? file.updatedAt);
     if (deletedAt + retentionDays * DAY_MS > now.getTime()) return;
     // Metadata first: a restore that wins the race keeps its object.
-    if (!(await this.deps.metadata.files.purge(file))) return;
+    const { metadata } = this.deps;
+    if (!(await removeRecord(metadata, file, (f) => metadata.files.purge(f)))) return;
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
-    await store.delete(file.objectKey);
-    await this.deps.metadata.references.removeAllForFile(file.tenantId, file.id, file.references);
+    // With the record gone nothing else remembers these: one failing must not skip the other.
+    const cleanup = await Promise.allSettled([
+      store.delete(file.objectKey),
+      metadata.references.removeAllForFile(file.tenantId, file.id, file.references),
+    ]);
+    for (const step of cleanup) if (step.status === 'rejected') throw step.reason;
     await this.audit.record(file.tenantId, {
       type: 'file.purged',
       actor: SYSTEM_ACTOR,

@@ -21,6 +21,7 @@ import { QuotaExceededError } from '../ports/repositories.js';
 import { AuditTrail } from './audit-trail.js';
 import type { BucketService } from './bucket-service.js';
 import type { FileAccessGuard } from './file-access.js';
+import { removeRecord } from './remove-record.js';
 import type { ServiceDeps } from './service-deps.js';
 import type { ValidationService } from './validation-service.js';
 
@@ -187,15 +188,19 @@ export class UploadService {
 
   /** Removes a pending upload's record, bytes and reservation; shared with the maintenance sweep. */
   async discardPending(file: FileRecord, actor: string): Promise<boolean> {
-    const abandoned = await this.deps.metadata.files.abandon(file);
-    if (!abandoned) return false;
+    const { metadata } = this.deps;
+    if (!(await removeRecord(metadata, file, (f) => metadata.files.abandon(f)))) return false;
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
     if (file.multipart)
       await store
         .abortMultipartUpload({ key: file.objectKey, uploadId: file.multipart.uploadId })
         .catch(() => undefined);
-    await store.delete(file.objectKey);
-    await this.deps.metadata.references.removeAllForFile(file.tenantId, file.id, file.references);
+    // With the record gone nothing else remembers these: one failing must not skip the other.
+    const cleanup = await Promise.allSettled([
+      store.delete(file.objectKey),
+      metadata.references.removeAllForFile(file.tenantId, file.id, file.references),
+    ]);
+    for (const step of cleanup) if (step.status === 'rejected') throw step.reason;
     await this.audit.record(file.tenantId, {
       type: 'upload.abandoned',
       actor,

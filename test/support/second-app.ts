@@ -50,7 +50,15 @@ export interface SecondApp {
  * files other test files keep in the stack's table.
  */
 export async function composeSecondApp(
-  opts: { label: string; clock?: Clock; logger?: Logger; ownTable?: boolean } = { label: 'app' },
+  opts: {
+    label: string;
+    clock?: Clock;
+    logger?: Logger;
+    ownTable?: boolean;
+    env?: Record<string, string>;
+  } = {
+    label: 'app',
+  },
 ): Promise<SecondApp> {
   const stack = inject('stackConfig');
   const dynamoEndpoint = inject('dynamoEndpoint');
@@ -77,6 +85,7 @@ export async function composeSecondApp(
     DYNAMODB_ACCESS_KEY_ID: 'local',
     DYNAMODB_SECRET_ACCESS_KEY: 'local',
     FILESTORE_DATA_DIR: await mkdtemp(join(tmpdir(), `stowage-${opts.label}-`)),
+    ...opts.env,
   });
   const app = compose(config, { clock: opts.clock, logger: opts.logger ?? silentLogger });
   return { app, uploadsBucket, tableName };

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { currentTenant, runAsTenant } from '../../../shared/adapters/tenant-scope/tenant-context.js';
 import { createStsTenantCredentials } from '../../../shared/adapters/tenant-scope/tenant-credentials.js';
+import { routeByTenant } from '../../../shared/adapters/tenant-scope/tenant-router.js';
 import { tenantSessionPolicy } from '../../../shared/adapters/tenant-scope/tenant-session-policy.js';
 
 const resources = {
@@ -147,5 +148,27 @@ describe('runAsTenant', () => {
     );
     expect(seen).toEqual(['a', 'b', 'c']);
     expect(currentTenant()).toBeUndefined();
+  });
+});
+
+describe('routeByTenant', () => {
+  it('answers with the current tenant’s instance, built once, and the system one outside a tenant', async () => {
+    const built: string[] = [];
+    const store = routeByTenant({
+      system: { whoAmI: (): string => 'system' },
+      forTenant: (t) => {
+        built.push(t);
+        return { whoAmI: () => `scoped to ${t}` };
+      },
+      maxTenants: 2,
+    });
+    expect(store.whoAmI()).toBe('system');
+    expect(await runAsTenant('a', async () => store.whoAmI())).toBe('scoped to a');
+    expect(await runAsTenant('a', async () => store.whoAmI())).toBe('scoped to a');
+    expect(await runAsTenant('b', async () => store.whoAmI())).toBe('scoped to b');
+    // a third tenant evicts the least recently used one (a)
+    await runAsTenant('c', async () => store.whoAmI());
+    await runAsTenant('a', async () => store.whoAmI());
+    expect(built).toEqual(['a', 'b', 'c', 'a']);
   });
 });
