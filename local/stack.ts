@@ -127,7 +127,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stops.push(async () => unsubscribe());
     }
 
-    const maintenance = makeMaintenanceHandler({ maintenance: app.services.maintenance });
+    const maintenance = makeMaintenanceHandler(app.services);
     const interval = opts.maintenanceIntervalMs ?? Number(env.FILESTORE_MAINTENANCE_INTERVAL_MS || 60_000);
     if (interval > 0) {
       const timer = setInterval(() => {

@@ -1,5 +1,6 @@
 import type { Provider } from '../domain/model.js';
 import { BucketService } from './bucket-service.js';
+import { ConsistencyService } from './consistency-service.js';
 import { FileAccessGuard } from './file-access.js';
 import { FileService } from './file-service.js';
 import { MaintenanceService } from './maintenance-service.js';
@@ -24,6 +25,7 @@ export interface Services {
   references: ReferenceService;
   quota: QuotaService;
   maintenance: MaintenanceService;
+  consistency: ConsistencyService;
   previews: PreviewService;
   /** The preview cache of one tenant as a library (the seed's interface). */
   previewCacheFor(tenantId: string): PreviewCache;
@@ -46,6 +48,7 @@ export function createServices(deps: ServiceDeps, defaultProvider: Provider): Se
     references: new ReferenceService(deps, access, files),
     quota: new QuotaService(deps),
     maintenance: new MaintenanceService(deps, uploads, validation, previews),
+    consistency: new ConsistencyService(deps),
     previews,
     previewCacheFor: (tenantId) => previews.cacheFor(tenantId),
   };
