@@ -43,7 +43,9 @@ export function createLocalHttpServer(opts: LocalHttpServerOptions): Server {
       const url = new URL(req.url ?? '/', 'http://local');
       const method = req.method ?? 'GET';
       let claims: Record<string, string> | undefined;
-      if (opts.needsToken(method, url.pathname)) claims = await opts.authorize(header(req, 'authorization'));
+      // The raw path, as the router sees it: URL parsing would resolve `..`, `%2e` and `\\`.
+      if (opts.needsToken(method, rawPathOf(req)))
+        claims = await opts.authorize(header(req, 'authorization'));
       const event = toEvent(req, url, body, claims);
       const result = await opts.api(event, lambdaContext());
       send(res, {
@@ -75,20 +77,24 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
+const rawPathOf = (req: IncomingMessage) => (req.url ?? '/').split('?')[0] as string;
+
+/**
+ * Reads the body, keeping at most `max + 1` bytes: an oversized body reaches the API handler
+ * still oversized, so it answers 400 after authentication and the role check, in API.md's
+ * order, and the client gets that answer rather than a reset connection.
+ */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  // An oversized body is read to its end and dropped, so the client gets the 400, not a reset.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let size = 0;
+    let kept = 0;
     req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) chunks.push(chunk);
+      if (kept > max) return;
+      const part = chunk.subarray(0, max + 1 - kept);
+      chunks.push(part);
+      kept += part.length;
     });
-    req.on('end', () =>
-      size > max
-        ? reject(new StowageError('VALIDATION_FAILED', 'The request body is too large.'))
-        : resolve(Buffer.concat(chunks)),
-    );
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -104,7 +110,7 @@ function toEvent(
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   const method = req.method ?? 'GET';
   const now = new Date();
-  const rawPath = (req.url ?? '/').split('?')[0] as string;
+  const rawPath = rawPathOf(req);
   return {
     version: '2.0',
     routeKey: '$default',

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
 import { requireRole } from '../../shared/domain/access.js';
 import { StowageError, unauthenticated, validationFailed } from '../../shared/domain/errors.js';
@@ -9,6 +9,9 @@ import { buildOpenApi } from './openapi.js';
 import type { HttpMethod, HttpResponse, Route } from './route.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The router serves its own OpenAPI document here, without a token (API Gateway routes it too). */
+export const OPENAPI_PATH = '/v1/openapi.json';
 
 interface CompiledRoute {
   route: Route;
@@ -21,7 +24,11 @@ export type RouteMatch =
   | { kind: 'method-not-allowed'; allow: HttpMethod[] }
   | { kind: 'not-found' };
 
-/** Matches method and path against the route table; path segments are percent-decoded. */
+/**
+ * Matches method and path against the route table. Parameters stay percent-encoded: they are
+ * decoded (and a malformed escape refused) only after the token and role checks, as API.md
+ * orders them.
+ */
 export function createRouteMatcher(routes: readonly Route[]) {
   const compiled: CompiledRoute[] = routes.map((route) => {
     const names: string[] = [];
@@ -43,7 +50,7 @@ export function createRouteMatcher(routes: readonly Route[]) {
       }
       const params: Record<string, string> = {};
       names.forEach((name, i) => {
-        params[name] = decodeSegment(m[i + 1] as string);
+        params[name] = m[i + 1] as string;
       });
       return { kind: 'found', route, params };
     }
@@ -51,9 +58,11 @@ export function createRouteMatcher(routes: readonly Route[]) {
   };
 }
 
-function decodeSegment(segment: string): string {
+function decodeParams(params: Record<string, string>): Record<string, string> {
   try {
-    return decodeURIComponent(segment);
+    return Object.fromEntries(
+      Object.entries(params).map(([name, value]) => [name, decodeURIComponent(value)]),
+    );
   } catch {
     throw validationFailed('The path holds a malformed percent-encoding.');
   }
@@ -63,7 +72,7 @@ function decodeSegment(segment: string): string {
 export function createRouter(routes: readonly Route[], services: Services, claimNames: ClaimNames) {
   const openApiRoute: Route = {
     method: 'GET',
-    path: '/v1/openapi.json',
+    path: OPENAPI_PATH,
     operationId: 'getOpenApi',
     summary: 'This document',
     role: 'public',
@@ -96,7 +105,7 @@ export function createRouter(routes: readonly Route[], services: Services, claim
 
     const input = {
       actor,
-      params: parse(route.params, params, 'path'),
+      params: parse(route.params, decodeParams(params), 'path'),
       query: parse(route.query, queryOf(event), 'query'),
       body: route.body ? parse(route.body, bodyOf(event), 'body') : undefined,
     };

@@ -139,7 +139,7 @@ export class BucketService {
 
   private normalizeName(raw: string): string {
     const name = raw.normalize('NFC').trim();
-    if (name === '' || name.length > 128 || hasUnsafeCharacters(name))
+    if (name === '' || name.length > 128 || hasUnsafeCharacters(name) || !name.isWellFormed())
       throw validationFailed('name must be 1 to 128 printable characters.');
     return name;
   }

@@ -7,6 +7,7 @@ import { mimeMatches, safeResponseContentType } from '../domain/mime.js';
 import type { Actor, Bucket, EntityRef, FileRecord, Grant, Page } from '../domain/model.js';
 import { AuditTrail } from './audit-trail.js';
 import type { FileAccessGuard } from './file-access.js';
+import { decodeCursor, encodeCursor } from './paging.js';
 import type { PreviewService } from './preview-service.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -45,7 +46,10 @@ export class FileService {
       (!input.bucketId || file.bucketId === input.bucketId) &&
       (!input.mimeType || mimeMatches(file.mimeType, input.mimeType)) &&
       canSee(file);
-    if (input.entity) return this.listForEntity(actor.tenantId, input.entity, input, accept);
+    if (input.entity) {
+      const scope = JSON.stringify(['files', input.bucketId, input.status, input.mimeType]);
+      return this.listForEntity(actor.tenantId, input.entity, input, accept, scope);
+    }
     return this.deps.metadata.files.list(
       {
         tenantId: actor.tenantId,
@@ -163,9 +167,12 @@ export class FileService {
     entity: EntityRef,
     page: { limit: number; cursor?: string },
     accept: (file: FileRecord) => boolean,
+    /** Names the route and filters, so a cursor is valid only with the same query. */
+    query: string,
   ): Promise<Page<FileRecord>> {
+    const scope = JSON.stringify([tenantId, entity.entityType, entity.entityId, query]);
     const items: FileRecord[] = [];
-    let after = page.cursor ? decodeEntityCursor(page.cursor, entity) : undefined;
+    let after = page.cursor ? decodeCursor(scope, page.cursor) : undefined;
     const chunk = Math.min(Math.max(page.limit + 1, 25), 100);
     for (;;) {
       const ids = await this.deps.metadata.references.listFileIds(tenantId, entity, {
@@ -179,7 +186,7 @@ export class FileService {
         if (items.length > page.limit) {
           const shown = items.slice(0, page.limit);
           const last = shown[shown.length - 1] as FileRecord;
-          return { items: shown, nextCursor: encodeEntityCursor(last.id, entity) };
+          return { items: shown, nextCursor: encodeCursor(scope, last.id) };
         }
       }
       if (ids.length < chunk) return { items, nextCursor: null };
@@ -200,23 +207,4 @@ export class FileService {
       details: { status: 'rejected' },
     });
   }
-}
-
-const encodeEntityCursor = (fileId: string, entity: EntityRef) =>
-  Buffer.from(JSON.stringify({ after: fileId, e: `${entity.entityType}#${entity.entityId}` })).toString(
-    'base64url',
-  );
-
-function decodeEntityCursor(cursor: string, entity: EntityRef): string {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
-      after?: unknown;
-      e?: unknown;
-    };
-    if (typeof value.after === 'string' && value.e === `${entity.entityType}#${entity.entityId}`)
-      return value.after;
-  } catch {
-    // fall through
-  }
-  throw validationFailed('cursor is not valid for this query.');
 }

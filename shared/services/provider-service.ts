@@ -1,5 +1,6 @@
 import { requireRole } from '../domain/access.js';
-import { conflict, notFound } from '../domain/errors.js';
+import { conflict, notFound, validationFailed } from '../domain/errors.js';
+import { hasUnsafeCharacters } from '../domain/filename.js';
 import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import type { Actor, Page, Provider, ProviderCredentials, S3ProviderConfig } from '../domain/model.js';
 import { InUseError } from '../ports/repositories.js';
@@ -27,6 +28,8 @@ export class ProviderService {
 
   async create(actor: Actor, input: CreateProviderInput): Promise<Provider> {
     requireRole(actor, 'admin');
+    if (hasUnsafeCharacters(input.name) || !input.name.isWellFormed())
+      throw validationFailed('name must be printable text without control or bidirectional characters.');
     const now = this.deps.clock.now().toISOString();
     const provider: Provider = {
       id: this.deps.ids.next(),
@@ -72,7 +75,7 @@ export class ProviderService {
       all.push(...chunk.items);
       cursor = chunk.nextCursor ?? undefined;
     } while (cursor);
-    return pageInMemory(all, (p) => p.id, page);
+    return pageInMemory(all, (p) => p.id, page, `providers:${actor.tenantId}`);
   }
 
   async delete(actor: Actor, providerId: string): Promise<void> {

@@ -51,7 +51,13 @@ export class ReferenceService {
   async listEntityFiles(actor: Actor, entity: EntityRef, page: { limit: number; cursor?: string }) {
     requireRole(actor, 'viewer');
     const canSee = await this.files.visibilityFilter(actor);
-    return this.files.listForEntity(actor.tenantId, entity, page, (f) => f.status !== 'deleted' && canSee(f));
+    return this.files.listForEntity(
+      actor.tenantId,
+      entity,
+      page,
+      (f) => f.status !== 'deleted' && canSee(f),
+      'entity-files',
+    );
   }
 
   /**

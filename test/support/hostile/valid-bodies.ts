@@ -1,0 +1,51 @@
+/**
+ * A valid body for each request schema (by its OpenAPI id), with every optional field
+ * present, so each field can be broken on its own. `n` keeps names unique. A schema missing
+ * here makes the coverage test fail, so a new body schema cannot go unattacked.
+ */
+export const VALID_BODIES: Record<string, (n: number) => Record<string, unknown>> = {
+  CreateProviderRequest: (n) => ({
+    type: 's3',
+    name: `provider ${n}`,
+    config: {
+      bucket: 'hostile-bucket',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      forcePathStyle: true,
+    },
+    credentials: { accessKeyId: 'AKIAHOSTILE', secretAccessKey: 'not-a-secret' },
+  }),
+  CreateBucketRequest: (n) => ({
+    name: `bucket ${n}`,
+    providerId: 'default',
+    path: '/hostile/path',
+    allowedMimeTypes: ['text/plain', 'image/*'],
+    maxFileSize: 1000,
+    retentionDays: 1,
+    restricted: false,
+    deleteUnreferenced: false,
+  }),
+  UpdateBucketRequest: (n) => ({
+    name: `renamed ${n}`,
+    allowedMimeTypes: ['text/*', 'image/png', 'application/pdf'],
+    maxFileSize: 1_000_000,
+    retentionDays: 30,
+    restricted: false,
+    deleteUnreferenced: false,
+  }),
+  InitiateUploadRequest: (n) => ({
+    filename: `upload ${n}.txt`,
+    contentType: 'text/plain',
+    size: 3,
+    sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    references: [{ entityType: 'ticket', entityId: 'T-1' }],
+    multipart: false,
+    uploadMethod: 'PUT',
+  }),
+  CompleteUploadRequest: () => ({ parts: [{ partNumber: 1, etag: '"0123"' }] }),
+  GrantRequest: () => ({ access: 'read' }),
+  SetQuotaRequest: () => ({ limitBytes: null }),
+};
+
+export const validBody = (schemaId: string | null, n: number): Record<string, unknown> =>
+  (schemaId && VALID_BODIES[schemaId]?.(n)) || {};
