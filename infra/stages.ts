@@ -25,6 +25,8 @@ export interface StageSettings {
   noncurrentVersionRetentionDays?: number;
   encryption?: 'S3_MANAGED' | 'KMS';
   alarmEmail?: string;
+  tenantIsolation?: boolean;
+  previewRenderConcurrency?: number;
 }
 
 const KNOWN_KEYS = new Set<string>([
@@ -45,6 +47,8 @@ const KNOWN_KEYS = new Set<string>([
   'noncurrentVersionRetentionDays',
   'encryption',
   'alarmEmail',
+  'tenantIsolation',
+  'previewRenderConcurrency',
 ]);
 
 /** Reads the stages from context; fails with the key to fix rather than deploying a typo. */
@@ -93,6 +97,8 @@ export function serviceProps(s: StageSettings): StowageServiceProps {
     logRetention: s.logRetentionDays as logs.RetentionDays | undefined,
     removalPolicy: s.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     encryption: s.encryption,
+    tenantIsolation: s.tenantIsolation,
+    previewRenderConcurrency: s.previewRenderConcurrency,
   };
 }
 

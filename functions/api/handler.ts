@@ -6,7 +6,7 @@ import type {
 } from 'aws-lambda';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { Services } from '../../shared/services/index.js';
-import { composeFromEnv } from '../lib/compose.js';
+import { composeFromEnv, settlingScheduled } from '../lib/compose.js';
 import { lazy } from '../lib/lazy.js';
 import type { ClaimNames } from './claims.js';
 import { httpErrors } from './http-errors.js';
@@ -31,5 +31,9 @@ export function makeApiHandler(deps: ApiDeps) {
 /** Composed on the first invocation (once per cold start), so importing this module reads no env. */
 export const handler = lazy(() => {
   const app = composeFromEnv(process.env);
-  return makeApiHandler({ services: app.services, claimNames: app.config.jwt, logger: app.logger });
+  // `complete` and a preview miss may schedule a render: it is sent before the answer.
+  return settlingScheduled(
+    app,
+    makeApiHandler({ services: app.services, claimNames: app.config.jwt, logger: app.logger }),
+  );
 });

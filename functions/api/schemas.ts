@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ID_PATTERN, USER_ID_PATTERN } from '../../shared/domain/ids.js';
 
 /**

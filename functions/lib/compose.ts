@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,6 +11,10 @@ import {
   type InProcessPreviewScheduler,
 } from '../../shared/adapters/preview/in-process-preview-scheduler.js';
 import { createIsolatedPreviewRenderer } from '../../shared/adapters/preview/isolated-preview-renderer.js';
+import {
+  createLambdaPreviewScheduler,
+  type LambdaPreviewScheduler,
+} from '../../shared/adapters/preview/lambda-preview-scheduler.js';
 import { createPdfjsCanvasPreviewRenderer } from '../../shared/adapters/preview/pdfjs-canvas-preview-renderer.js';
 import { createProviderObjectStores } from '../../shared/adapters/provider-object-stores.js';
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
@@ -34,6 +39,11 @@ export interface App {
   deps: ServiceDeps;
   /** Ahead-of-time preview rendering in this process, when configured (`PREVIEW_AHEAD`). */
   previewScheduler: InProcessPreviewScheduler | null;
+  /**
+   * Resolves once the renders scheduled so far have been handed over (`PREVIEW_AHEAD=lambda`:
+   * the asynchronous invocations sent). Lambda entry points await it before answering.
+   */
+  scheduled(): Promise<void>;
 }
 
 /** The composition root shared by every entry point: SDK clients and adapters, built once. */
@@ -91,6 +101,7 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
   });
   const previewScheduler =
     config.previews.ahead === 'in-process' ? createInProcessPreviewScheduler({ logger }) : null;
+  const lambdaScheduler = lambdaPreviewScheduler(config, logger);
   const deps: ServiceDeps = {
     metadata,
     stores,
@@ -112,19 +123,49 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
       renderer: previewRenderer(config, logger),
       // The cache bucket, through the deployment's own client (the uploads bucket when unset).
       cache: previewCache,
-      scheduler: previewScheduler ?? undefined,
+      scheduler: previewScheduler ?? lambdaScheduler ?? undefined,
       settings: {
         width: config.previews.width,
         maxAgeMs: config.previews.maxAgeMs,
         maxCacheBytes: config.previews.maxCacheBytes,
         urlTtlSeconds: config.limits.downloadUrlTtlSeconds,
-        retryAfterSeconds: 1,
+        onDemand: config.previews.onDemand,
+        // A render in another function starts cold now and then (about a second); in this process, at once.
+        retryAfterSeconds: config.previews.onDemand === 'schedule' ? 2 : 1,
       },
     },
   };
   const services = createServices(deps, defaultProvider(config));
   previewScheduler?.connect((tenantId, fileId) => services.previews.renderAhead(tenantId, fileId));
-  return { config, services, metadata, logger, deps, previewScheduler };
+  const scheduled = () => lambdaScheduler?.settled() ?? Promise.resolve();
+  return { config, services, metadata, logger, deps, previewScheduler, scheduled };
+}
+
+/**
+ * A Lambda handler that answers only once the renders it scheduled have been sent: a function
+ * is frozen as soon as it answers, and an invocation still in flight then may never leave.
+ */
+export function settlingScheduled<E, C, R>(
+  app: Pick<App, 'scheduled'>,
+  handler: (event: E, context: C) => Promise<R>,
+): (event: E, context: C) => Promise<R> {
+  return async (event, context) => {
+    try {
+      return await handler(event, context);
+    } finally {
+      await app.scheduled();
+    }
+  };
+}
+
+/** `PREVIEW_AHEAD=lambda`: renders are asynchronous invocations of the render function. */
+function lambdaPreviewScheduler(config: StowageConfig, logger: Logger): LambdaPreviewScheduler | null {
+  if (config.previews.ahead !== 'lambda' || !config.previews.renderFunctionName) return null;
+  return createLambdaPreviewScheduler({
+    client: new LambdaClient({ region: config.region }),
+    functionName: config.previews.renderFunctionName,
+    logger,
+  });
 }
 
 /**
@@ -147,6 +188,7 @@ function tenantScopedFactories(config: StowageConfig) {
         uploadsBucketArn: isolation.uploadsBucketArn,
         previewBucketArn: isolation.previewBucketArn,
         secretsArnPrefix: isolation.secretsArnPrefix ?? undefined,
+        kmsKeyArn: isolation.kmsKeyArn ?? undefined,
       }),
     refreshBeforeMs,
   });

@@ -47,6 +47,8 @@ export interface StowageConfig {
     uploadsBucketArn: string;
     previewBucketArn: string;
     secretsArnPrefix: string | null;
+    /** `KMS_KEY_ARN`: the buckets' customer managed key, when they use one (SSE-KMS needs it per request). */
+    kmsKeyArn: string | null;
   } | null;
   /** Keep rejected objects under `quarantine/` instead of deleting them. */
   quarantineRejected: boolean;
@@ -63,10 +65,19 @@ export interface StowageConfig {
     maxSourceBytes: number;
     /**
      * `PREVIEW_AHEAD`: render PDFs and images when they become active, in this process
-     * (`in-process`, the default outside Lambda) or not at all (`off`, the default in Lambda,
-     * where a function is frozen once it has answered; AWS wires an asynchronous render instead).
+     * (`in-process`, the default outside Lambda), by an asynchronous invocation of the render
+     * function (`lambda`, with `RENDER_FUNCTION_NAME`), or not at all (`off`, the default in
+     * Lambda, where a function is frozen once it has answered).
      */
-    ahead: 'in-process' | 'off';
+    ahead: 'in-process' | 'lambda' | 'off';
+    /** `RENDER_FUNCTION_NAME`: the function `PREVIEW_AHEAD=lambda` invokes with `{ tenantId, fileId }`. */
+    renderFunctionName: string | null;
+    /**
+     * `PREVIEW_ON_DEMAND`: a preview asked for and not cached is drawn while the request waits
+     * (`render`, the default), or handed to the scheduler and answered 202 with Retry-After
+     * (`schedule`: the API Lambda, which ships no renderer).
+     */
+    onDemand: 'render' | 'schedule';
     /**
      * `PREVIEW_ISOLATION`: draw in child processes (`process`, the default: a file that crashes
      * the native canvas code cannot take the service down, and the time limit is a kill) or in
@@ -140,6 +151,7 @@ function tenantIsolation(
     uploadsBucketArn: `arn:${partition}:s3:::${uploadsBucket}`,
     previewBucketArn: `arn:${partition}:s3:::${previewBucket}`,
     secretsArnPrefix: env.SECRETS_ARN_PREFIX || null,
+    kmsKeyArn: env.KMS_KEY_ARN || null,
   };
 }
 
@@ -182,6 +194,8 @@ export function readConfig(env: Env): StowageConfig {
       renderTimeoutMs: int(env, 'PREVIEW_RENDER_TIMEOUT_MS', 20_000, 100),
       maxSourceBytes: int(env, 'PREVIEW_MAX_SOURCE_BYTES', 100 * MiB, 1),
       ahead: previewAhead(env),
+      renderFunctionName: env.PREVIEW_AHEAD === 'lambda' ? str(env, 'RENDER_FUNCTION_NAME') : null,
+      onDemand: previewOnDemand(env),
       isolation: oneOf(env, 'PREVIEW_ISOLATION', ['process', 'none'] as const, 'process'),
       renderProcesses: int(env, 'PREVIEW_RENDER_PROCESSES', 1, 1),
       hostModule: env.PREVIEW_HOST_MODULE || null,
@@ -209,6 +223,14 @@ const previewAhead = (env: Env) =>
   oneOf(
     env,
     'PREVIEW_AHEAD',
-    ['in-process', 'off'] as const,
+    ['in-process', 'lambda', 'off'] as const,
     env.AWS_LAMBDA_FUNCTION_NAME ? 'off' : 'in-process',
   );
+
+/** Scheduling on demand needs something to schedule with. */
+function previewOnDemand(env: Env): StowageConfig['previews']['onDemand'] {
+  const onDemand = oneOf(env, 'PREVIEW_ON_DEMAND', ['render', 'schedule'] as const, 'render');
+  if (onDemand === 'schedule' && previewAhead(env) === 'off')
+    throw new ConfigError('PREVIEW_ON_DEMAND=schedule needs PREVIEW_AHEAD=lambda or in-process.');
+  return onDemand;
+}

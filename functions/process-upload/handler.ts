@@ -3,7 +3,7 @@ import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.j
 import { parseFileObjectKey } from '../../shared/domain/keys.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { ValidationService } from '../../shared/services/validation-service.js';
-import { composeFromEnv } from '../lib/compose.js';
+import { composeFromEnv, settlingScheduled } from '../lib/compose.js';
 import { lazy } from '../lib/lazy.js';
 
 /**
@@ -39,5 +39,9 @@ export function objectKeysOf(body: string): string[] {
 
 export const handler = lazy(() => {
   const app = composeFromEnv(process.env);
-  return makeProcessUploadHandler({ validation: app.services.validation, logger: app.logger });
+  // A file that becomes active schedules its preview: sent before the batch is answered.
+  return settlingScheduled(
+    app,
+    makeProcessUploadHandler({ validation: app.services.validation, logger: app.logger }),
+  );
 });

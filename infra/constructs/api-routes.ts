@@ -1,3 +1,4 @@
+import { OPENAPI_PATH } from '../../functions/api/router.js';
 import { routes } from '../../functions/api/routes.js';
 
 /** The methods API Gateway may route to the API function (OPTIONS stays with the CORS preflight). */
@@ -20,9 +21,9 @@ export interface DeployedRoute {
 
 /**
  * The router serves this document itself (functions/api/router.ts adds it to the table), so it
- * is not in `routes`: it is the one route listed here by hand.
+ * is not in `routes`: it is the one route listed here by hand, at the router's own path.
  */
-export const OPENAPI_ROUTE = { method: 'GET', path: '/v1/openapi.json' } as const;
+export const OPENAPI_ROUTE = { method: 'GET', path: OPENAPI_PATH } as const;
 
 /**
  * Every route API Gateway gets, generated from the route table the API function itself matches

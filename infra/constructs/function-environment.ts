@@ -32,3 +32,42 @@ export function functionEnvironment(settings: FunctionSettings): Record<string, 
     PREVIEW_CACHE_MAX_SIZE: String(settings.previewCacheMaxSizeBytes),
   };
 }
+
+/** Where the tenant-scoped STS sessions come from (functions/lib/config.ts `tenantIsolation`). */
+export interface TenantIsolationSettings {
+  roleArn: string;
+  tableArn: string;
+  /** `arn:{partition}:secretsmanager:{region}:{account}:secret:{secretsPrefix}`. */
+  secretsArnPrefix: string;
+  /** The buckets' customer managed key, if any: SSE-KMS needs it in every session. */
+  kmsKeyArn?: string;
+}
+
+/**
+ * For functions whose S3, DynamoDB and Secrets Manager calls run in a tenant's STS session.
+ * Role chaining caps such a session at one hour, and a presigned URL dies with the session that
+ * signed it: upload URLs live 15 minutes, so sessions are renewed after about 44 minutes and
+ * every URL handed out stays valid for its whole lifetime.
+ */
+export function tenantIsolationEnvironment(settings: TenantIsolationSettings): Record<string, string> {
+  return {
+    TENANT_ROLE_ARN: settings.roleArn,
+    TABLE_ARN: settings.tableArn,
+    SECRETS_ARN_PREFIX: settings.secretsArnPrefix,
+    ...(settings.kmsKeyArn ? { KMS_KEY_ARN: settings.kmsKeyArn } : {}),
+    FILESTORE_UPLOAD_URL_TTL_SECONDS: '900',
+  };
+}
+
+/** How a function gets previews drawn: by the render function, invoked asynchronously. */
+export function previewSchedulingEnvironment(settings: {
+  renderFunctionName: string;
+  /** The API answers a miss 202 and schedules it; other callers only render ahead. */
+  onDemand: 'render' | 'schedule';
+}): Record<string, string> {
+  return {
+    PREVIEW_AHEAD: 'lambda',
+    RENDER_FUNCTION_NAME: settings.renderFunctionName,
+    PREVIEW_ON_DEMAND: settings.onDemand,
+  };
+}

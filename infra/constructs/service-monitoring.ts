@@ -15,6 +15,24 @@ export interface ServiceMonitoringProps {
   readonly httpApi: apigwv2.IHttpApi;
   /** Functions by display name; each gets error and throttle alarms and dashboard graphs. */
   readonly functions: Readonly<Record<string, lambda.Function>>;
+  /**
+   * Functions invoked asynchronously behind a reserved concurrency, where throttling is the
+   * intended back-pressure: each gets an error alarm and an alarm on events Lambda dropped.
+   *
+   * @default - none
+   */
+  readonly queuedFunctions?: Readonly<Record<string, lambda.Function>>;
+  /**
+   * Functions whose logs carry `upload validated` lines (shared/services/validation-service.ts):
+   * accepted and rejected uploads are counted from them.
+   *
+   * @default - none
+   */
+  readonly uploadValidators?: readonly lambda.Function[];
+  /** Functions that log `preview cache` hits and misses (shared/services/preview-service.ts). @default - none */
+  readonly previewServers?: readonly lambda.Function[];
+  /** Functions that log one `preview rendered` line per render, with `renderMs`. @default - none */
+  readonly previewRenderers?: readonly lambda.Function[];
   readonly uploadEventsQueue: sqs.IQueue;
   readonly uploadEventsDeadLetterQueue: sqs.IQueue;
   /**
@@ -68,20 +86,101 @@ export class ServiceMonitoring extends Construct {
     );
     const api5xx = props.httpApi.metricServerError({ period: PERIOD, statistic: cloudwatch.Stats.SUM });
     alarm('Api5xx', api5xx, 'The API answered 5xx.');
-    for (const [name, fn] of Object.entries(props.functions)) {
+    const queued = props.queuedFunctions ?? {};
+    for (const [name, fn] of Object.entries({ ...props.functions, ...queued })) {
       alarm(
         `${name}Errors`,
         fn.metricErrors({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
         `The ${name} function failed (unhandled error or timeout).`,
       );
-      alarm(
-        `${name}Throttles`,
-        fn.metricThrottles({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
-        `The ${name} function was throttled (concurrency limit).`,
-      );
+      if (name in queued)
+        alarm(
+          `${name}EventsDropped`,
+          fn.metric('AsyncEventsDropped', { period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+          `Lambda dropped ${name} events (too old or failed): those are rendered on demand instead.`,
+        );
+      else
+        alarm(
+          `${name}Throttles`,
+          fn.metricThrottles({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+          `The ${name} function was throttled (concurrency limit).`,
+        );
     }
 
     // ---- metrics from the JSON logs ----
+    /**
+     * One metric from lines of several functions: a filter per log group, all publishing the same
+     * metric, which CloudWatch adds up.
+     */
+    const fromLogLines = (
+      metricId: string,
+      fns: readonly lambda.Function[] | undefined,
+      conditions: Record<string, string>,
+      metricName: string,
+      metric: { value: string; statistic: string; unit?: cloudwatch.Unit },
+    ): cloudwatch.Metric | undefined => {
+      if (!fns || fns.length === 0) return undefined;
+      const pattern = logs.FilterPattern.all(
+        ...Object.entries(conditions).map(([field, value]) =>
+          logs.FilterPattern.stringValue(`$.${field}`, '=', value),
+        ),
+      );
+      for (const fn of fns)
+        new logs.MetricFilter(this, `${metricId}-${fn.node.id}`, {
+          logGroup: fn.logGroup,
+          filterPattern: pattern,
+          metricNamespace: namespace,
+          metricName,
+          metricValue: metric.value,
+          unit: metric.unit,
+        });
+      return new cloudwatch.Metric({
+        namespace,
+        metricName,
+        period: PERIOD,
+        statistic: metric.statistic,
+        unit: metric.unit,
+        label: metricName,
+      });
+    };
+    const count = { value: '1', statistic: cloudwatch.Stats.SUM };
+    const accepted = fromLogLines(
+      'UploadsAccepted',
+      props.uploadValidators,
+      { message: 'upload validated', outcome: 'active' },
+      'UploadsAccepted',
+      count,
+    );
+    const rejected = fromLogLines(
+      'UploadsRejected',
+      props.uploadValidators,
+      { message: 'upload validated', outcome: 'rejected' },
+      'UploadsRejected',
+      count,
+    );
+    const previewHits = fromLogLines(
+      'PreviewHits',
+      props.previewServers,
+      { message: 'preview cache', outcome: 'hit' },
+      'PreviewHits',
+      count,
+    );
+    const previewMisses = fromLogLines(
+      'PreviewMisses',
+      props.previewServers,
+      { message: 'preview cache', outcome: 'miss' },
+      'PreviewMisses',
+      count,
+    );
+    const renderMs = (statistic: string) =>
+      fromLogLines(
+        'PreviewRenderTime',
+        props.previewRenderers,
+        { message: 'preview rendered', outcome: 'ready' },
+        'PreviewRenderMs',
+        { value: '$.renderMs', statistic, unit: cloudwatch.Unit.MILLISECONDS },
+      );
+    const renderTime = renderMs('p50');
     const fromLogs = (
       metricId: string,
       fn: lambda.Function | undefined,
@@ -120,7 +219,7 @@ export class ServiceMonitoring extends Construct {
     // ---- dashboard ----
     const api = props.httpApi;
     const latency = (stat: string) => api.metricLatency({ period: PERIOD, statistic: stat, label: stat });
-    const fns = Object.entries(props.functions);
+    const fns = Object.entries({ ...props.functions, ...queued });
     const perFunction = (metric: (fn: lambda.Function) => cloudwatch.IMetric) =>
       fns.map(([, fn]) => metric(fn));
     const queue = props.uploadEventsQueue;
@@ -187,6 +286,69 @@ export class ServiceMonitoring extends Construct {
         width: 12,
       }),
     );
+    if (accepted && rejected) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Upload outcomes',
+          left: [accepted.with({ label: 'accepted (active)' }), rejected.with({ label: 'rejected' })],
+          width: 12,
+        }),
+        new cloudwatch.SingleValueWidget({
+          title: 'Uploads accepted and rejected (whole period)',
+          metrics: [accepted.with({ label: 'accepted' }), rejected.with({ label: 'rejected' })],
+          setPeriodToTimeRange: true,
+          width: 12,
+        }),
+      );
+    }
+    if (previewHits && previewMisses && renderTime) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Preview cache hit ratio (%)',
+          left: [
+            new cloudwatch.MathExpression({
+              expression: '100 * hits / (hits + misses)',
+              usingMetrics: { hits: previewHits, misses: previewMisses },
+              label: 'hit ratio',
+              period: PERIOD,
+            }),
+          ],
+          leftYAxis: { min: 0, max: 100 },
+          right: [previewHits.with({ label: 'hits' }), previewMisses.with({ label: 'misses' })],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Preview render time (ms)',
+          left: [
+            renderTime.with({ statistic: 'p50', label: 'p50' }),
+            renderTime.with({ statistic: 'p90', label: 'p90' }),
+            renderTime.with({ statistic: cloudwatch.Stats.MAXIMUM, label: 'max' }),
+          ],
+          right: [renderTime.with({ statistic: cloudwatch.Stats.SAMPLE_COUNT, label: 'renders' })],
+          width: 12,
+        }),
+      );
+    }
+    for (const [name, fn] of Object.entries(queued)) {
+      const async = (metricName: string, statistic: string, label: string) =>
+        fn.metric(metricName, { period: PERIOD, statistic, label });
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${name}: asynchronous events`,
+          left: [
+            async('AsyncEventsReceived', cloudwatch.Stats.SUM, 'received'),
+            async('AsyncEventsDropped', cloudwatch.Stats.SUM, 'dropped'),
+            fn.metricThrottles({
+              period: PERIOD,
+              statistic: cloudwatch.Stats.SUM,
+              label: 'throttled (retried)',
+            }),
+          ],
+          right: [async('AsyncEventAge', cloudwatch.Stats.MAXIMUM, 'oldest waiting (ms)')],
+          width: 24,
+        }),
+      );
+    }
     if (maintenance.length > 0) {
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({ title: 'Maintenance sweep', left: maintenance, width: 24 }),

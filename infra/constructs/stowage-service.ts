@@ -25,11 +25,19 @@ import {
   KEY_ATTRIBUTES,
   TTL_ATTRIBUTE,
 } from '../../shared/adapters/dynamodb/table-definition.js';
+import { tenantSessionPolicy } from '../../shared/adapters/tenant-scope/tenant-session-policy.js';
+import { objectKeys } from '../../shared/domain/keys.js';
 import { ROLES } from '../../shared/domain/model.js';
+import { previewLifecycleDays } from '../../shared/domain/preview.js';
 import { deployedRoutes } from './api-routes.js';
-import { functionEnvironment } from './function-environment.js';
+import {
+  functionEnvironment,
+  previewSchedulingEnvironment,
+  tenantIsolationEnvironment,
+} from './function-environment.js';
 import { acknowledge, nagResource } from './nag-acknowledgements.js';
 import { grantListBucket, grantObjects, type ObjectAction } from './object-grants.js';
+import { PreviewRendererLayer } from './preview-renderer-layer.js';
 import { ServiceMonitoring } from './service-monitoring.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,13 +47,19 @@ export const FUNCTION_ENTRIES = {
   api: 'functions/api/handler.ts',
   processUpload: 'functions/process-upload/handler.ts',
   maintenance: 'functions/maintenance/handler.ts',
+  renderPreview: 'functions/render-preview/handler.ts',
 } as const;
 
-/** Key prefixes of shared/domain/keys.ts (test/unit/infra checks they match what it builds). */
-export const TENANTS_PREFIX = 'tenants/';
-export const QUARANTINE_PREFIX = 'quarantine/';
+/** Key roots of shared/domain/keys.ts: every tenant's objects, and the quarantine. */
+const TENANTS_ROOT = objectKeys.tenantsRoot;
+const QUARANTINE_ROOT = objectKeys.quarantineRoot;
 
-const DAY_MS = 86_400_000;
+/**
+ * The tenant a tenant-scoped STS session was opened for: the `tenant` session tag that
+ * shared/adapters/tenant-scope/tenant-credentials.ts sets, as an IAM policy variable.
+ */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: IAM's own variable syntax, not a template.
+export const TENANT_TAG_VARIABLE = '${aws:PrincipalTag/tenant}';
 
 /** Left out of the bundles: see BUNDLING. */
 export const PREVIEW_RENDERER_MODULES = ['@napi-rs/canvas', 'pdfjs-dist'] as const;
@@ -65,9 +79,9 @@ const BUNDLING: nodejs.BundlingOptions = {
   sourceMap: false,
   mainFields: ['module', 'main'],
   bundleAwsSDK: true,
-  // The preview renderer loads these lazily (dynamic import), only when it draws. @napi-rs/canvas
-  // is a native addon esbuild cannot bundle; rendering in AWS belongs to a function that ships
-  // both for linux-arm64 (issue 4), not to these three.
+  // The preview renderer loads these lazily (dynamic import), only in its render host process.
+  // @napi-rs/canvas is a native addon esbuild cannot bundle: the render function gets both, for
+  // linux-arm64, from its layer (PreviewRendererLayer); no other function draws.
   externalModules: [...PREVIEW_RENDERER_MODULES],
   // CommonJS parts of the bundle (some SDK dependencies) require() Node built-ins; ES modules
   // have no `require`, so give the bundle one.
@@ -210,10 +224,36 @@ export interface StowageServiceProps {
    * @default lambda.Tracing.DISABLED
    */
   readonly tracing?: lambda.Tracing;
+  /**
+   * The second wall (issue 5): the API, process-upload and render functions hold no data
+   * permissions of their own; each request's S3, DynamoDB and Secrets Manager calls run in an
+   * STS session of the `TenantAccessRole`, tagged with the tenant and narrowed to it by a session
+   * policy. Off: those functions get the same data permissions directly (tenant prefixes only).
+   *
+   * @default true
+   */
+  readonly tenantIsolation?: boolean;
+  /**
+   * Memory of the preview render function, in MiB. A warm render takes 50-100 ms and the render
+   * process peaks near 110 MB on ordinary files; 1024 MiB (about 0.6 vCPU) keeps renders near
+   * that time and leaves room for the worst input the limits admit (a 100 MiB source held by
+   * both processes, a 50-megapixel image decoded).
+   *
+   * @default 1024
+   */
+  readonly previewRenderMemorySize?: number;
+  /**
+   * Reserved concurrency of the render function: at most this many renders at once. Asynchronous
+   * invocations above it wait in Lambda's queue (up to an hour). Reserving needs 100 unreserved
+   * executions left in the account: new accounts with a limit of 10 must raise it first.
+   *
+   * @default 10
+   */
+  readonly previewRenderConcurrency?: number;
 }
 
 /**
- * The whole Stowage service: storage, metadata table, the three functions, the HTTP API,
+ * The whole Stowage service: storage, metadata table, the four functions, the HTTP API,
  * upload events and operations, with secure defaults. Business rules live in functions/ and
  * shared/; this construct only wires them.
  */
@@ -226,6 +266,11 @@ export class StowageService extends Construct {
   public readonly apiFunction: nodejs.NodejsFunction;
   public readonly processUploadFunction: nodejs.NodejsFunction;
   public readonly maintenanceFunction: nodejs.NodejsFunction;
+  /** Draws previews (PDF first pages, image thumbnails) into the cache, invoked asynchronously. */
+  public readonly renderPreviewFunction: nodejs.NodejsFunction;
+  public readonly previewRenderer: PreviewRendererLayer;
+  /** The role tenant-scoped sessions are opened on; absent when `tenantIsolation` is off. */
+  public readonly tenantAccessRole?: iam.Role;
   public readonly httpApi: apigwv2.HttpApi;
   public readonly apiStage: apigwv2.HttpStage;
   public readonly uploadEventsQueue: sqs.Queue;
@@ -315,7 +360,7 @@ export class StowageService extends Construct {
         },
         {
           id: 'expire-quarantine',
-          prefix: QUARANTINE_PREFIX,
+          prefix: QUARANTINE_ROOT,
           expiration: props.quarantineRetention ?? Duration.days(30),
         },
       ],
@@ -339,7 +384,7 @@ export class StowageService extends Construct {
       lifecycleRules: [
         {
           id: 'expire-previews',
-          expiration: Duration.days(Math.ceil(previewCacheMaxAge.toMilliseconds() / DAY_MS)),
+          expiration: Duration.days(previewLifecycleDays(previewCacheMaxAge.toMilliseconds())),
         },
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
@@ -398,6 +443,7 @@ export class StowageService extends Construct {
 
     // ---- functions ----
     const quarantineRejected = props.quarantineRejected ?? true;
+    const tenantIsolation = props.tenantIsolation ?? true;
     const environment = functionEnvironment({
       tableName: this.table.tableName,
       uploadsBucket: this.uploadsBucket.bucketName,
@@ -411,13 +457,45 @@ export class StowageService extends Construct {
       previewCacheMaxSizeBytes: (props.previewCacheMaxSize ?? Size.gibibytes(5)).toBytes(),
     });
     const common = { environment, memorySize: props.memorySize ?? 512, tracing: props.tracing };
+    this.previewRenderer = new PreviewRendererLayer(this, 'PreviewRenderer');
+    // Measured (issue 4 notes): warm renders 50-100 ms, a cold render host ~0.35 s, peak ~110 MB.
+    // 60 s covers the 20 s hard render limit (PREVIEW_RENDER_TIMEOUT_MS), reading a 100 MiB
+    // source and a cold start, three times over.
+    this.renderPreviewFunction = this.createFunction('RenderPreview', FUNCTION_ENTRIES.renderPreview, {
+      environment: {
+        ...environment,
+        PREVIEW_AHEAD: 'off',
+        PREVIEW_HOST_MODULE: this.previewRenderer.hostModule,
+      },
+      memorySize: props.previewRenderMemorySize ?? 1024,
+      timeout: Duration.seconds(60),
+      tracing: props.tracing,
+      layers: [this.previewRenderer.layer],
+      reservedConcurrentExecutions: props.previewRenderConcurrency ?? 10,
+    });
+    this.renderPreviewFunction.configureAsyncInvoke({
+      // A render that fails is recorded as failed, and one that times out would time out again;
+      // throttled events are still retried by Lambda, until they are an hour old.
+      retryAttempts: 0,
+      maxEventAge: Duration.hours(1),
+    });
+    const renderFunctionName = this.renderPreviewFunction.functionName;
     this.apiFunction = this.createFunction('Api', FUNCTION_ENTRIES.api, {
       ...common,
+      // The API ships no renderer: a preview miss is answered 202 and drawn by the render function.
+      environment: {
+        ...environment,
+        ...previewSchedulingEnvironment({ renderFunctionName, onDemand: 'schedule' }),
+      },
       // API Gateway gives up after 30 s; a request does metadata work and presigning only.
       timeout: Duration.seconds(15),
     });
     this.processUploadFunction = this.createFunction('ProcessUpload', FUNCTION_ENTRIES.processUpload, {
       ...common,
+      environment: {
+        ...environment,
+        ...previewSchedulingEnvironment({ renderFunctionName, onDemand: 'render' }),
+      },
       timeout: Duration.seconds(60),
     });
     this.maintenanceFunction = this.createFunction('Maintenance', FUNCTION_ENTRIES.maintenance, {
@@ -426,52 +504,40 @@ export class StowageService extends Construct {
     });
 
     // ---- permissions: only what each function's code calls ----
-    const readWriteDelete: ObjectAction[] = [
-      's3:GetObject',
-      's3:PutObject',
-      's3:DeleteObject',
-      's3:AbortMultipartUpload',
-    ];
-    const grants: [lambda.IFunction, ObjectAction[]][] = [
-      // presigned PUT/POST/parts/GET, complete (head, first bytes), abandon, delete
-      [this.apiFunction, readWriteDelete],
-      // validation: head, first bytes, removal of a rejected object
-      [this.processUploadFunction, ['s3:GetObject', 's3:DeleteObject']],
-      // purge, abandon (abort multipart), validation of uploads whose event was lost
-      [this.maintenanceFunction, ['s3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload']],
-    ];
-    for (const [fn, actions] of grants) {
-      this.table.grantReadWriteData(fn);
-      grantObjects(this.uploadsBucket, fn, TENANTS_PREFIX, actions);
-      // Rejected objects are copied here for inspection (or deleted, without the quarantine).
-      if (quarantineRejected) grantObjects(this.uploadsBucket, fn, QUARANTINE_PREFIX, ['s3:PutObject']);
-      grantListBucket(this.uploadsBucket, fn);
-    }
-    const secretsArn = Stack.of(this).formatArn({
+    const secretsArnPrefix = Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
-      resourceName: `${this.secretsPrefix}/*`,
+      resourceName: this.secretsPrefix,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    iam.Grant.addToPrincipal({
-      grantee: this.apiFunction,
-      actions: [
-        'secretsmanager:CreateSecret',
-        'secretsmanager:TagResource',
-        'secretsmanager:PutSecretValue',
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:DeleteSecret',
-      ],
-      resourceArns: [secretsArn],
-    });
-    for (const fn of [this.processUploadFunction, this.maintenanceFunction]) {
+    const secretsArn = `${secretsArnPrefix}/*`;
+    // Both schedule renders, with their own role: the invocation is not tenant data.
+    for (const fn of [this.apiFunction, this.processUploadFunction]) {
       iam.Grant.addToPrincipal({
         grantee: fn,
-        actions: ['secretsmanager:GetSecretValue'],
-        resourceArns: [secretsArn],
+        actions: ['lambda:InvokeFunction'],
+        resourceArns: [this.renderPreviewFunction.functionArn],
       });
     }
-    this.acknowledgeScopedWildcards(secretsArn, quarantineRejected);
+    const tenantScoped = [this.apiFunction, this.processUploadFunction, this.renderPreviewFunction];
+    if (tenantIsolation) {
+      // Everything these three do with data runs in a tenant scope (the API router wraps every
+      // route, process-upload each object's validation, render-preview each render), so their
+      // own roles keep no data permission at all.
+      this.tenantAccessRole = this.createTenantAccessRole(tenantScoped, secretsArnPrefix, quarantineRejected);
+      const isolationEnvironment = tenantIsolationEnvironment({
+        roleArn: this.tenantAccessRole.roleArn,
+        tableArn: this.table.tableArn,
+        secretsArnPrefix,
+        kmsKeyArn: this.encryptionKey?.keyArn,
+      });
+      for (const fn of tenantScoped)
+        for (const [name, value] of Object.entries(isolationEnvironment)) fn.addEnvironment(name, value);
+    } else {
+      this.grantDirectData({ secretsArn, quarantineRejected });
+    }
+    this.grantMaintenanceData(secretsArn, quarantineRejected);
+    this.acknowledgeScopedWildcards(secretsArnPrefix, quarantineRejected);
 
     // ---- API ----
     const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', this.jwtIssuer, {
@@ -566,7 +632,7 @@ export class StowageService extends Construct {
     this.uploadsBucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,
       new s3n.SqsDestination(this.uploadEventsQueue),
-      { prefix: TENANTS_PREFIX },
+      { prefix: TENANTS_ROOT },
     );
     this.processUploadFunction.addEventSource(
       new SqsEventSource(this.uploadEventsQueue, { batchSize: 10, reportBatchItemFailures: true }),
@@ -593,6 +659,11 @@ export class StowageService extends Construct {
         ProcessUpload: this.processUploadFunction,
         Maintenance: this.maintenanceFunction,
       },
+      // Throttling is its back-pressure (reserved concurrency): what matters is an event dropped.
+      queuedFunctions: { RenderPreview: this.renderPreviewFunction },
+      uploadValidators: [this.apiFunction, this.processUploadFunction],
+      previewServers: [this.apiFunction],
+      previewRenderers: [this.renderPreviewFunction],
       uploadEventsQueue: this.uploadEventsQueue,
       uploadEventsDeadLetterQueue: this.uploadEventsDeadLetterQueue,
     });
@@ -614,7 +685,10 @@ export class StowageService extends Construct {
   private createFunction(
     id: string,
     entry: string,
-    options: Pick<nodejs.NodejsFunctionProps, 'environment' | 'memorySize' | 'timeout' | 'tracing'>,
+    options: Pick<
+      nodejs.NodejsFunctionProps,
+      'environment' | 'memorySize' | 'timeout' | 'tracing' | 'layers' | 'reservedConcurrentExecutions'
+    >,
   ): nodejs.NodejsFunction {
     const logGroup = this.createLogGroup(`${id}Logs`);
     // Our own role: logs scoped to this function's log group instead of the managed
@@ -690,12 +764,143 @@ export class StowageService extends Construct {
     return pool;
   }
 
+  /**
+   * The role of tenant-scoped sessions: assumable (with the `tenant` session tag) only by the
+   * functions that work in a tenant scope, and holding, for the tenant it is tagged with, exactly
+   * what `tenantSessionPolicy` allows: the same module writes both, with the tenant id replaced by
+   * the tag variable. A session is the intersection of this and its session policy, so even one
+   * opened without a session policy reaches a single tenant.
+   */
+  private createTenantAccessRole(
+    callers: lambda.IFunction[],
+    secretsArnPrefix: string,
+    quarantine: boolean,
+  ): iam.Role {
+    const trusted = callers.map((fn) => (fn.role as iam.IRole).roleArn);
+    const role = new iam.Role(this, 'TenantAccessRole', {
+      description: 'Stowage: the data of one tenant, in STS sessions tagged with that tenant',
+      // Role chaining from a Lambda role allows one hour at most.
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.PrincipalWithConditions(
+        new iam.SessionTagsPrincipal(
+          new iam.CompositePrincipal(...trusted.map((arn) => new iam.ArnPrincipal(arn))),
+        ),
+        { Null: { 'aws:RequestTag/tenant': 'false' } },
+      ),
+    });
+    const policy = tenantSessionPolicy(TENANT_TAG_VARIABLE, {
+      tableArn: this.table.tableArn,
+      uploadsBucketArn: this.uploadsBucket.bucketArn,
+      previewBucketArn: this.previewBucket.bucketArn,
+      secretsArnPrefix,
+      kmsKeyArn: this.encryptionKey?.keyArn,
+    });
+    // Without the quarantine, nothing of a session reaches under quarantine/.
+    const quarantined = (value: string) => value.includes(objectKeys.quarantinePrefix(TENANT_TAG_VARIABLE));
+    for (const statement of policy.Statement) {
+      const listing = statement.Condition?.StringLike?.['s3:prefix'];
+      role.addToPolicy(
+        iam.PolicyStatement.fromJson(
+          quarantine
+            ? statement
+            : {
+                ...statement,
+                Resource: statement.Resource.filter((r) => !quarantined(r)),
+                ...(listing
+                  ? { Condition: { StringLike: { 's3:prefix': listing.filter((p) => !quarantined(p)) } } }
+                  : {}),
+              },
+        ),
+      );
+    }
+    for (const fn of callers)
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resourceArns: [role.roleArn],
+      });
+    return role;
+  }
+
+  /** Without tenant isolation: the data permissions the tenant-scoped functions use, on their own roles. */
+  private grantDirectData(opts: { secretsArn: string; quarantineRejected: boolean }): void {
+    const grants: [lambda.IFunction, ObjectAction[], ObjectAction[]][] = [
+      // presigned PUT/POST/parts/GET, complete (head, first bytes), abandon, delete; previews:
+      // head and first bytes of a cached one, presigned GET, drop and purge
+      [
+        this.apiFunction,
+        ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        ['s3:GetObject', 's3:DeleteObject'],
+      ],
+      // validation: head, first bytes, removal of a rejected object
+      [this.processUploadFunction, ['s3:GetObject', 's3:DeleteObject'], []],
+      // reads the source, writes the PNG (and removes it when the file changed meanwhile)
+      [this.renderPreviewFunction, ['s3:GetObject'], ['s3:PutObject', 's3:DeleteObject']],
+    ];
+    for (const [fn, uploads, previews] of grants) {
+      this.table.grantReadWriteData(fn);
+      grantObjects(this.uploadsBucket, fn, TENANTS_ROOT, uploads);
+      grantListBucket(this.uploadsBucket, fn);
+      if (previews.length > 0) grantObjects(this.previewBucket, fn, TENANTS_ROOT, previews);
+    }
+    grantListBucket(this.previewBucket, this.apiFunction);
+    // Rejected objects are copied here for inspection (or deleted, without the quarantine).
+    if (opts.quarantineRejected)
+      for (const fn of [this.apiFunction, this.processUploadFunction])
+        grantObjects(this.uploadsBucket, fn, QUARANTINE_ROOT, ['s3:PutObject']);
+    iam.Grant.addToPrincipal({
+      grantee: this.apiFunction,
+      actions: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:TagResource',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:DeleteSecret',
+      ],
+      resourceArns: [opts.secretsArn],
+    });
+    // Files on a tenant's own provider are read with its credentials.
+    for (const fn of [this.processUploadFunction, this.renderPreviewFunction])
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['secretsmanager:GetSecretValue'],
+        resourceArns: [opts.secretsArn],
+      });
+  }
+
+  /** The maintenance sweep works across tenants, outside any tenant scope: its own role. */
+  private grantMaintenanceData(secretsArn: string, quarantineRejected: boolean): void {
+    const fn = this.maintenanceFunction;
+    this.table.grantReadWriteData(fn);
+    // purge, abandon (abort multipart), validation of uploads whose event was lost
+    grantObjects(this.uploadsBucket, fn, TENANTS_ROOT, [
+      's3:GetObject',
+      's3:DeleteObject',
+      's3:AbortMultipartUpload',
+    ]);
+    grantListBucket(this.uploadsBucket, fn);
+    if (quarantineRejected) grantObjects(this.uploadsBucket, fn, QUARANTINE_ROOT, ['s3:PutObject']);
+    // expired and evicted previews, and those of purged files
+    grantObjects(this.previewBucket, fn, TENANTS_ROOT, ['s3:DeleteObject']);
+    grantListBucket(this.previewBucket, fn);
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secretsArn],
+    });
+  }
+
   /** Prefix wildcards are the narrowest ARNs IAM has for keys and secrets made at run time. */
-  private acknowledgeScopedWildcards(secretsArn: string, quarantine: boolean): void {
+  private acknowledgeScopedWildcards(secretsArnPrefix: string, quarantine: boolean): void {
+    const secretsArn = `${secretsArnPrefix}/*`;
     const reasons: [string, string][] = [
       [
-        nagResource(this, this.uploadsBucket.arnForObjects(`${TENANTS_PREFIX}*`)),
+        nagResource(this, this.uploadsBucket.arnForObjects(`${TENANTS_ROOT}*`)),
         'Objects are created per tenant at run time; access is limited to the tenants/ prefix.',
+      ],
+      [
+        nagResource(this, this.previewBucket.arnForObjects(`${TENANTS_ROOT}*`)),
+        'Previews are cached per tenant at run time; access is limited to the tenants/ prefix.',
       ],
       [
         nagResource(this, secretsArn),
@@ -708,9 +913,27 @@ export class StowageService extends Construct {
     ];
     if (quarantine) {
       reasons.push([
-        nagResource(this, this.uploadsBucket.arnForObjects(`${QUARANTINE_PREFIX}*`)),
+        nagResource(this, this.uploadsBucket.arnForObjects(`${QUARANTINE_ROOT}*`)),
         'Rejected objects are copied under quarantine/ at run time; write-only there.',
       ]);
+    }
+    if (this.tenantAccessRole) {
+      const tenant = TENANT_TAG_VARIABLE;
+      const tagged: [string, string][] = [
+        [this.uploadsBucket.arnForObjects(`${objectKeys.tenantPrefix(tenant)}*`), 'its objects'],
+        [this.previewBucket.arnForObjects(`${objectKeys.tenantPrefix(tenant)}*`), 'its previews'],
+        [`${secretsArnPrefix}/${tenant}/*`, 'its provider secrets'],
+      ];
+      if (quarantine)
+        tagged.push([
+          this.uploadsBucket.arnForObjects(`${objectKeys.quarantinePrefix(tenant)}*`),
+          'its quarantine',
+        ]);
+      for (const [arn, what] of tagged)
+        reasons.push([
+          nagResource(this, arn),
+          `A tenant session reaches only ${what}: the prefix names the tenant its session is tagged with.`,
+        ]);
     }
     if (this.encryptionKey) {
       for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {

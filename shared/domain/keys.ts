@@ -63,13 +63,18 @@ export const tableKeys = {
 export type FilePartition = 'live' | 'deleted';
 
 const TENANT_PREFIX = 'tenants/';
+const QUARANTINE_PREFIX = 'quarantine/';
 
 export const objectKeys = {
+  /** Where every tenant's objects live; bucket-wide rules (IAM, events, lifecycle) name this root. */
+  tenantsRoot: TENANT_PREFIX,
+  /** Where rejected uploads are kept for inspection, each under its tenant's prefix. */
+  quarantineRoot: QUARANTINE_PREFIX,
   tenantPrefix: (t: string) => `${TENANT_PREFIX}${t}/`,
   file: (t: string, bucketId: string, fileId: string) => `${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
-  quarantinePrefix: (t: string) => `quarantine/${TENANT_PREFIX}${t}/`,
+  quarantinePrefix: (t: string) => `${QUARANTINE_PREFIX}${TENANT_PREFIX}${t}/`,
   quarantine: (t: string, bucketId: string, fileId: string) =>
-    `quarantine/${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
+    `${QUARANTINE_PREFIX}${TENANT_PREFIX}${t}/${bucketId}/${fileId}`,
   preview: (t: string, fileId: string, variant: string) =>
     `${TENANT_PREFIX}${t}/previews/${fileId}/${variant}.png`,
   previewPrefix: (t: string, fileId?: string) =>

@@ -94,11 +94,17 @@ export class PreviewService {
     if (entry?.status === 'failed') throw previewFailed(entry.reason ?? 'unknown');
     if (entry && (await this.intact(entry))) return this.serve(entry, true);
 
-    if (this.inFlight.has(flightKey(file, variant)))
-      return { status: 'pending', retryAfterSeconds: previews.settings.retryAfterSeconds };
+    const pending = { status: 'pending', retryAfterSeconds: previews.settings.retryAfterSeconds } as const;
+    if (this.inFlight.has(flightKey(file, variant))) return pending;
+    if (previews.settings.onDemand === 'schedule' && previews.scheduler) {
+      // Drawn by another process (the render function); polls while it is under way are not misses.
+      if (file.previewStatus !== 'pending') await this.countMiss(file);
+      previews.scheduler.schedule(file.tenantId, file.id);
+      return pending;
+    }
     // In flight before anything is awaited, so a concurrent ask is answered 202.
     const rendering = this.renderOnce(file, variant, actor.userId);
-    const [, rendered] = await Promise.all([this.repo.count(file.tenantId, { misses: 1 }), rendering]);
+    const [, rendered] = await Promise.all([this.countMiss(file), rendering]);
     if (!rendered) throw conflict('The file changed while its preview was rendered; try again.');
     if (rendered.status === 'failed') throw previewFailed(rendered.reason ?? 'unknown');
     return this.serve(rendered, false);
@@ -141,7 +147,7 @@ export class PreviewService {
         const found = await current(fileId);
         if (found?.entry?.status === 'ready' && (await this.intact(found.entry)))
           return (await this.serve(found.entry, true)).url;
-        if (found) await this.repo.count(tenantId, { misses: 1 });
+        if (found) await this.countMiss(found.file);
         return null;
       },
       set: async (fileId, png) => {
@@ -297,6 +303,12 @@ export class PreviewService {
     } while (objects);
   }
 
+  /** One log line per miss (and per hit, in `serve`): the dashboard's hit ratio reads them. */
+  private async countMiss(file: FileRecord): Promise<void> {
+    this.deps.logger.info('preview cache', { outcome: 'miss', fileId: file.id });
+    await this.repo.count(file.tenantId, { misses: 1 });
+  }
+
   private async metricsOf(tenantId: string): Promise<PreviewMetrics> {
     if (!this.previews) return previewMetrics(ZERO_PREVIEW_COUNTERS);
     return previewMetrics(await this.repo.counters(tenantId));
@@ -336,6 +348,7 @@ export class PreviewService {
   private async serve(entry: PreviewEntry, cached: boolean): Promise<PreviewAnswer & { status: 'ready' }> {
     const { cache, settings } = this.previews as PreviewDeps;
     const now = this.deps.clock.now();
+    if (cached) this.deps.logger.info('preview cache', { outcome: 'hit', fileId: entry.fileId });
     const [url] = await Promise.all([
       cache.presignGet({
         key: entry.objectKey,
@@ -395,6 +408,7 @@ export class PreviewService {
         renderMs,
       });
       await cache.put({ key: entry.objectKey, body: out.png, contentType: 'image/png' });
+      this.logRender(entry);
       if (!(await this.repo.save(entry, { renderMs }))) {
         await cache.delete(entry.objectKey);
         return null;
@@ -417,6 +431,7 @@ export class PreviewService {
       }
       const renderMs = performance.now() - started;
       const entry = this.newEntry(file, variant, { status: 'failed', reason: error.reason, renderMs });
+      this.logRender(entry);
       const saved = await this.repo.save(entry);
       await this.audit.record(tenantId, {
         type: 'preview.failed',
@@ -429,6 +444,18 @@ export class PreviewService {
       });
       return saved ? entry : null;
     }
+  }
+
+  /** One line per render, with its time: the dashboard's render-time graph reads them. */
+  private logRender(entry: PreviewEntry): void {
+    this.deps.logger.info('preview rendered', {
+      outcome: entry.status,
+      fileId: entry.fileId,
+      renderMs: entry.renderMs,
+      ...(entry.status === 'ready'
+        ? { width: entry.width, height: entry.height, bytes: entry.size }
+        : { reason: entry.reason }),
+    });
   }
 
   private newEntry(

@@ -32,6 +32,11 @@ export interface PreviewSettings {
   urlTtlSeconds: number;
   /** `Retry-After` of a 202 while a render is in flight. */
   retryAfterSeconds: number;
+  /**
+   * A miss is drawn while the request waits (`render`, the default), or handed to the scheduler
+   * and answered 202 (`schedule`: where the renderer runs elsewhere, as in the AWS deployment).
+   */
+  onDemand?: 'render' | 'schedule';
 }
 
 /** What previews need besides the common ports. */

@@ -59,6 +59,7 @@ export class ValidationService {
     if (verdict.reason) {
       const applied = await this.deps.metadata.files.reject(file, verdict.reason, at);
       if (!applied) return this.settled(file);
+      this.logOutcome(file, 'rejected', latencyMs, verdict.reason);
       await this.removeRejectedObject(store, file);
       await this.audit.record(file.tenantId, {
         type: 'upload.rejected',
@@ -81,6 +82,7 @@ export class ValidationService {
       at,
     });
     if (!applied) return this.settled(file);
+    this.logOutcome(file, 'active', latencyMs);
     this.onActive?.({ ...file, mimeType: verdict.mimeType });
     await this.audit.record(file.tenantId, {
       type: 'upload.completed',
@@ -94,6 +96,17 @@ export class ValidationService {
       kind: 'active',
       file: { ...file, status: 'active', mimeType: verdict.mimeType, updatedAt: at, uploadExpiresAt: null },
     };
+  }
+
+  /** One line per file that settles here; the dashboard counts accepted and rejected uploads from it. */
+  private logOutcome(file: FileRecord, outcome: 'active' | 'rejected', latencyMs: number, reason?: string) {
+    this.deps.logger.info('upload validated', {
+      outcome,
+      ...(reason ? { reason } : {}),
+      fileId: file.id,
+      size: file.size,
+      latencyMs,
+    });
   }
 
   private async judge(store: ObjectStore, file: FileRecord, bucket: Bucket | null, head: ObjectHead) {

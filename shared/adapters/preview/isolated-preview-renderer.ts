@@ -64,6 +64,9 @@ export function createIsolatedPreviewRenderer(
       execArgv: module.endsWith('.ts') ? ['--import', tsxLoader()] : [],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The host parses untrusted files and needs no cloud access: code exploited through a
+      // hostile PDF or image must not find the function's credentials in its environment.
+      env: hostEnvironment(process.env),
     });
     child.on('error', (error) => opts.logger.error('preview host failed', { error: String(error) }));
     // A host that dies while idle is started again by the next render.
@@ -184,4 +187,10 @@ function defaultHostModule(): string {
 
 function tsxLoader(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}
+
+/** The parent's environment without credentials or secrets of any kind. */
+export function hostEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const secret = /^(AWS_|S3_|DYNAMODB_|FILESTORE_SECRET|FILESTORE_DEV_JWT|JWT_|TENANT_ROLE|SECRETS_)/;
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !secret.test(name)));
 }

@@ -7,6 +7,11 @@ export interface TenantPolicyResources {
   previewBucketArn: string;
   /** `arn:aws:secretsmanager:{region}:{account}:secret:{prefix}`: provider credentials. */
   secretsArnPrefix?: string;
+  /**
+   * The buckets' customer managed key, when they use SSE-KMS: S3 asks KMS with the caller's
+   * permissions, session policy included, so without it every read and write is denied.
+   */
+  kmsKeyArn?: string;
 }
 
 export interface PolicyDocument {
@@ -88,6 +93,14 @@ export function tenantSessionPolicy(tenantId: string, r: TenantPolicyResources):
         'secretsmanager:TagResource',
       ],
       Resource: [`${r.secretsArnPrefix}/${tenantId}/*`],
+    });
+  if (r.kmsKeyArn)
+    statements.push({
+      // The key only wraps data keys: which objects a session reaches is the S3 statements' say.
+      Sid: 'DataKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: [r.kmsKeyArn],
     });
   return { Version: '2012-10-17', Statement: statements };
 }

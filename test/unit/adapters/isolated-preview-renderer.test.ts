@@ -98,3 +98,23 @@ describe('the isolated renderer (child processes)', () => {
     expect(error.reason).toBe('too-large');
   });
 });
+
+describe('the render host environment', () => {
+  it('carries no credentials or secrets into the process that parses untrusted files', async () => {
+    const { hostEnvironment } = await import('../../../shared/adapters/preview/isolated-preview-renderer.js');
+    const env = hostEnvironment({
+      PATH: '/usr/bin',
+      NODE_OPTIONS: '--enable-source-maps',
+      AWS_ACCESS_KEY_ID: 'ASIA...',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'token',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.2/creds',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      DYNAMODB_SECRET_ACCESS_KEY: 'local',
+      FILESTORE_SECRET_KEY: 'key',
+      FILESTORE_DEV_JWT_SECRET: 'dev',
+      TENANT_ROLE_ARN: 'arn:aws:iam::1:role/x',
+    });
+    expect(env).toEqual({ PATH: '/usr/bin', NODE_OPTIONS: '--enable-source-maps' });
+  });
+});

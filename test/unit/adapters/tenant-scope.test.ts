@@ -73,6 +73,15 @@ describe('tenantSessionPolicy', () => {
     ).toBe(false);
   });
 
+  it('lets a session use the buckets’ customer managed key only when there is one (SSE-KMS)', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const withKey = tenantSessionPolicy('acme', { ...resources, kmsKeyArn: keyArn });
+    expect(allows(withKey, 'kms:Decrypt', keyArn)).toBe(true);
+    expect(allows(withKey, 'kms:GenerateDataKey', keyArn)).toBe(true);
+    expect(allows(withKey, 'kms:Decrypt', `${keyArn}0`)).toBe(false);
+    expect(acme.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith('kms:'))).toEqual([]);
+  });
+
   it('fits the 2048-character limit of a packed session policy for the longest tenant id', () => {
     const longest = tenantSessionPolicy('x'.repeat(64), resources);
     expect(JSON.stringify(longest).length).toBeLessThan(2048);

@@ -101,3 +101,80 @@ describe('functions', () => {
     expect(functionFor(template, FUNCTION_ENTRIES.processUpload).resource.Properties.Timeout).toBe(60);
   });
 });
+
+describe('the preview render function', () => {
+  const { stack, template } = synthService();
+  const render = functionFor(template, FUNCTION_ENTRIES.renderPreview);
+  const env = (entry: string) => functionFor(template, entry).resource.Properties.Environment.Variables;
+
+  it('is sized by the measurements: 1 GiB, 60 s, at most 10 renders at once', () => {
+    expect(render.resource.Properties).toMatchObject({
+      MemorySize: 1024,
+      Timeout: 60,
+      ReservedConcurrentExecutions: 10,
+    });
+    // The hard render limit fits three times into the function's time.
+    const config = readConfig({
+      ...resolvedEnvironment(env(FUNCTION_ENTRIES.renderPreview)),
+      AWS_REGION: 'x',
+    });
+    expect(config.previews.renderTimeoutMs * 3).toBeLessThanOrEqual(60_000);
+  });
+
+  it('draws in a render host from its layer, for Node 22 on arm64', () => {
+    const layerId = stack.getLogicalId(stack.service.previewRenderer.layer.node.defaultChild as never);
+    expect(render.resource.Properties.Layers).toEqual([{ Ref: layerId }]);
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', {
+      CompatibleArchitectures: ['arm64'],
+      CompatibleRuntimes: ['nodejs22.x'],
+    });
+    const config = readConfig({
+      ...resolvedEnvironment(env(FUNCTION_ENTRIES.renderPreview)),
+      AWS_LAMBDA_FUNCTION_NAME: 'r',
+    });
+    expect(config.previews).toMatchObject({
+      hostModule: '/opt/nodejs/render-host.mjs',
+      isolation: 'process',
+      ahead: 'off',
+      onDemand: 'render',
+    });
+  });
+
+  it('takes asynchronous events without retrying a render that failed, for an hour at most', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: render.id },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 3600,
+    });
+  });
+
+  it.each([
+    [FUNCTION_ENTRIES.api, 'schedule'],
+    [FUNCTION_ENTRIES.processUpload, 'render'],
+  ])('%s schedules renders on it (on demand: %s)', (entry, onDemand) => {
+    const variables = env(entry);
+    expect(variables.RENDER_FUNCTION_NAME).toEqual({ Ref: render.id });
+    const config = readConfig({ ...resolvedEnvironment(variables), AWS_LAMBDA_FUNCTION_NAME: 'f' });
+    expect(config.previews).toMatchObject({ ahead: 'lambda', onDemand });
+    expect(config.previews.renderFunctionName).toBeTruthy();
+  });
+
+  it('the maintenance sweep schedules nothing (it runs in Lambda, where rendering ahead defaults off)', () => {
+    const config = readConfig({
+      ...resolvedEnvironment(env(FUNCTION_ENTRIES.maintenance)),
+      AWS_LAMBDA_FUNCTION_NAME: 'm',
+    });
+    expect(config.previews.ahead).toBe('off');
+  });
+
+  it('follows the memory and concurrency props', () => {
+    const { template: t } = synthService(
+      { previewRenderMemorySize: 2048, previewRenderConcurrency: 3 },
+      'Sized',
+    );
+    expect(functionFor(t, FUNCTION_ENTRIES.renderPreview).resource.Properties).toMatchObject({
+      MemorySize: 2048,
+      ReservedConcurrentExecutions: 3,
+    });
+  });
+});

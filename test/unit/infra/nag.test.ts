@@ -23,6 +23,7 @@ function appUnderReview() {
       quarantineRejected: false,
     },
   });
+  new StowageStack(app, 'Variant-DirectGrants', { service: { tenantIsolation: false } });
   return app;
 }
 
@@ -89,6 +90,7 @@ describe('cdk-nag AWS Solutions checks', () => {
     expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual([
       'Stowage-dev',
       'Stowage-prod',
+      'Variant-DirectGrants',
       'Variant-Oidc-Kms-Tracing',
     ]);
   }, 60_000);

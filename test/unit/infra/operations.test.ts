@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FUNCTION_ENTRIES } from '../../../infra/constructs/stowage-service.js';
 import {
   ENTRIES,
   functionFor,
@@ -41,10 +42,24 @@ describe('alarms', () => {
     });
   });
 
-  it.each(ENTRIES)('fire on errors and on throttles of %s', (entry) => {
+  const direct = ENTRIES.filter((e) => e !== FUNCTION_ENTRIES.renderPreview);
+  it.each(direct)('fire on errors and on throttles of %s', (entry) => {
     const fn = { Name: 'FunctionName', Value: { Ref: functionFor(template, entry).id } };
     expect(alarmOn('Errors', fn)).toHaveLength(1);
     expect(alarmOn('Throttles', fn)).toHaveLength(1);
+  });
+
+  it('fire on errors of the render function and on render events Lambda dropped, not on its throttles', () => {
+    // Its reserved concurrency throttles bursts on purpose; Lambda keeps those events and retries.
+    const fn = {
+      Name: 'FunctionName',
+      Value: { Ref: functionFor(template, FUNCTION_ENTRIES.renderPreview).id },
+    };
+    expect(alarmOn('Errors', fn)).toHaveLength(1);
+    expect(alarmOn('AsyncEventsDropped', fn)).toEqual([
+      expect.objectContaining({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 }),
+    ]);
+    expect(alarmOn('Throttles', fn)).toEqual([]);
   });
 
   it('fire on any API 5xx', () => {
@@ -55,6 +70,7 @@ describe('alarms', () => {
   });
 
   it('all notify the alarm topic, on alarm and on recovery', () => {
+    // DLQ, API 5xx, and two per function.
     expect(alarms).toHaveLength(2 + 2 * ENTRIES.length);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
@@ -109,8 +125,26 @@ describe('the dashboard', () => {
     ['processed upload events', 'NumberOfMessagesDeleted'],
     ['validation failures', 'UploadValidationFailures'],
     ['maintenance results', 'Maintenance_purged'],
+    ['accepted uploads', 'UploadsAccepted'],
+    ['rejected uploads', 'UploadsRejected'],
+    ['preview render time', 'PreviewRenderMs'],
+    ['render events dropped', 'AsyncEventsDropped'],
   ])('shows %s', (_, metric) => {
     expect(body).toContain(metric);
+  });
+
+  it('shows the preview cache hit ratio, computed from hits and misses', () => {
+    const widgets = JSON.parse(
+      flatBody(
+        Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody,
+      ),
+    ).widgets as any[];
+    const ratio = widgets.find((w) => w.properties.title === 'Preview cache hit ratio (%)');
+    expect(JSON.stringify(ratio.properties.metrics)).toContain('100 * hits / (hits + misses)');
+    expect(JSON.stringify(ratio.properties.metrics)).toContain('PreviewHits');
+    expect(JSON.stringify(ratio.properties.metrics)).toContain('PreviewMisses');
+    const renders = widgets.find((w) => w.properties.title === 'Preview render time (ms)');
+    expect(JSON.stringify(renders.properties.metrics)).toMatch(/PreviewRenderMs.*"stat":"p90"/);
   });
 
   it('reads the functions’ JSON log lines through metric filters', () => {
@@ -121,8 +155,55 @@ describe('the dashboard', () => {
         '{ $.message = "maintenance run" }',
       ]),
     );
+    // Each log line counted from the functions that write it, all into one metric.
+    const logGroupOf = (entry: string) =>
+      functionFor(template, entry).resource.Properties.LoggingConfig.LogGroup;
+    const from = (metricName: string) =>
+      filters
+        .filter((f) => f.MetricTransformations[0].MetricName === metricName)
+        .map((f) => ({
+          pattern: f.FilterPattern,
+          logGroup: f.LogGroupName,
+          value: f.MetricTransformations[0].MetricValue,
+        }));
+    const validators = [FUNCTION_ENTRIES.api, FUNCTION_ENTRIES.processUpload].map(logGroupOf);
+    expect(from('UploadsAccepted')).toEqual(
+      validators.map((logGroup) => ({
+        pattern: '{ ($.message = "upload validated") && ($.outcome = "active") }',
+        logGroup,
+        value: '1',
+      })),
+    );
+    expect(from('UploadsRejected').map((f) => f.pattern)).toEqual([
+      '{ ($.message = "upload validated") && ($.outcome = "rejected") }',
+      '{ ($.message = "upload validated") && ($.outcome = "rejected") }',
+    ]);
+    expect(from('PreviewHits')).toEqual([
+      {
+        pattern: '{ ($.message = "preview cache") && ($.outcome = "hit") }',
+        logGroup: logGroupOf(FUNCTION_ENTRIES.api),
+        value: '1',
+      },
+    ]);
+    expect(from('PreviewMisses').map((f) => f.pattern)).toEqual([
+      '{ ($.message = "preview cache") && ($.outcome = "miss") }',
+    ]);
+    expect(from('PreviewRenderMs')).toEqual([
+      {
+        pattern: '{ ($.message = "preview rendered") && ($.outcome = "ready") }',
+        logGroup: logGroupOf(FUNCTION_ENTRIES.renderPreview),
+        value: '$.renderMs',
+      },
+    ]);
     expect(filters.map((f) => f.MetricTransformations[0].MetricNamespace)).toEqual(
       filters.map(() => 'Stowage/Test'),
     );
   });
 });
+
+/** A dashboard body (a Fn::Join of text and references) as JSON text, references as placeholders. */
+function flatBody(body: any): string {
+  if (typeof body === 'string') return body;
+  if (body['Fn::Join']) return (body['Fn::Join'][1] as any[]).map(flatBody).join(body['Fn::Join'][0]);
+  return 'REF';
+}

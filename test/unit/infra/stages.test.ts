@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { addStageStacks, readStages, STAGES_CONTEXT_KEY } from '../../../infra/stages.js';
+import { addStageStacks, readStages, STAGES_CONTEXT_KEY, serviceProps } from '../../../infra/stages.js';
 import { CDK_JSON_CONTEXT, removeTestOutdirs, testApp } from './support/synth.js';
 
 afterAll(removeTestOutdirs);
@@ -25,6 +25,17 @@ describe('stages from cdk.json', () => {
     });
     expect(prod!.service.uploadsBucket.node.defaultChild).toMatchObject({
       cfnOptions: { deletionPolicy: 'Retain' },
+    });
+  });
+
+  it('pass tenant isolation and the render concurrency through to the construct', () => {
+    expect(serviceProps({ tenantIsolation: false, previewRenderConcurrency: 4 })).toMatchObject({
+      tenantIsolation: false,
+      previewRenderConcurrency: 4,
+    });
+    expect(serviceProps({})).toMatchObject({
+      tenantIsolation: undefined,
+      previewRenderConcurrency: undefined,
     });
   });
 

@@ -1,8 +1,8 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QUARANTINE_PREFIX, TENANTS_PREFIX } from '../../../infra/constructs/stowage-service.js';
 import { objectKeys } from '../../../shared/domain/keys.js';
+import { previewLifecycleDays } from '../../../shared/domain/preview.js';
 import { onlyResource, removeTestOutdirs, resourcesOf, synthService } from './support/synth.js';
 
 afterAll(removeTestOutdirs);
@@ -128,11 +128,13 @@ describe('the uploads bucket', () => {
     ]);
   });
 
-  it('uses the prefixes shared/domain/keys.ts builds', () => {
-    expect(objectKeys.file('t1', 'b1', 'f1').startsWith(TENANTS_PREFIX)).toBe(true);
-    expect(objectKeys.preview('t1', 'f1', 'page1').startsWith(TENANTS_PREFIX)).toBe(true);
-    expect(objectKeys.quarantine('t1', 'b1', 'f1').startsWith(QUARANTINE_PREFIX)).toBe(true);
-    expect(objectKeys.quarantine('t1', 'b1', 'f1').startsWith(TENANTS_PREFIX)).toBe(false);
+  it('uses the key roots shared/domain/keys.ts builds under', () => {
+    const { tenantsRoot, quarantineRoot } = objectKeys;
+    expect([tenantsRoot, quarantineRoot]).toEqual(['tenants/', 'quarantine/']);
+    expect(objectKeys.file('t1', 'b1', 'f1').startsWith(tenantsRoot)).toBe(true);
+    expect(objectKeys.preview('t1', 'f1', 'page1').startsWith(tenantsRoot)).toBe(true);
+    expect(objectKeys.quarantine('t1', 'b1', 'f1').startsWith(quarantineRoot)).toBe(true);
+    expect(objectKeys.quarantine('t1', 'b1', 'f1').startsWith(tenantsRoot)).toBe(false);
   });
 });
 
@@ -150,6 +152,7 @@ describe('the preview cache bucket', () => {
     [Duration.millis(90_000_000), 2],
     [Duration.days(30), 30],
   ])('rounds a max age of %s up to %i whole days', (maxAge, days) => {
+    expect(previewLifecycleDays(maxAge.toMilliseconds())).toBe(days);
     const { template: t } = synthService({ previewCacheMaxAge: maxAge });
     t.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
@@ -212,16 +215,21 @@ describe('KMS encryption', () => {
     });
   });
 
-  it('lets the API role use the key, and only that key', () => {
-    const apiRole = kmsStack.getLogicalId(kmsStack.service.apiFunction.role!.node.defaultChild as never);
-    const kmsStatements = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
-      .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === apiRole))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
-    expect(kmsStatements.length).toBeGreaterThan(0);
-    for (const s of kmsStatements) expect(s.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
-    expect(kmsStatements.flatMap((s: any) => [s.Action].flat())).toEqual(
-      expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']),
+  it('lets the roles that touch data use the key, and only that key', () => {
+    const roleIds = [kmsStack.service.maintenanceFunction.role!, kmsStack.service.tenantAccessRole!].map(
+      (r) => kmsStack.getLogicalId(r.node.defaultChild as never),
     );
+    for (const roleId of roleIds) {
+      const kmsStatements = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+        .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+      expect(kmsStatements.length, roleId).toBeGreaterThan(0);
+      for (const s of kmsStatements) expect(s.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+      expect(
+        kmsStatements.flatMap((s: any) => [s.Action].flat()),
+        roleId,
+      ).toEqual(expect.arrayContaining(['kms:Decrypt', expect.stringMatching(/^kms:GenerateDataKey\*?$/)]));
+    }
   });
 });

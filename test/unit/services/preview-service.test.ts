@@ -5,7 +5,7 @@ import type { PreviewCounters, PreviewEntry } from '../../../shared/domain/previ
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
 import { PreviewFailedError, type PreviewRenderer } from '../../../shared/ports/preview-renderer.js';
 import type { MetadataStore, PreviewRepository } from '../../../shared/ports/repositories.js';
-import { createServices, type ServiceDeps } from '../../../shared/services/index.js';
+import { createServices, type PreviewDeps, type ServiceDeps } from '../../../shared/services/index.js';
 
 // The preview rules with in-memory fakes of the ports; the real adapters are exercised by
 // test/integration/api-previews.test.ts and preview-cache.test.ts.
@@ -39,7 +39,8 @@ function aFile(overrides: Partial<FileRecord> = {}): FileRecord {
   };
 }
 
-function setup(render: PreviewRenderer['render'], file = aFile()) {
+function setup(render: PreviewRenderer['render'], file = aFile(), extra: Partial<PreviewDeps> = {}) {
+  const logged: { message: string; fields?: Record<string, unknown> }[] = [];
   const entries = new Map<string, PreviewEntry>();
   const counters: Partial<PreviewCounters> = {};
   const marks: (string | null)[] = [];
@@ -81,15 +82,27 @@ function setup(render: PreviewRenderer['render'], file = aFile()) {
     secrets: {} as ServiceDeps['secrets'],
     clock: { now: () => new Date('2026-11-28T15:00:00.000Z') },
     ids: { next: () => `01R${String(++n).padStart(23, '0')}` },
-    logger: { info() {}, warn() {}, error() {} },
+    logger: {
+      info: (message: string, fields?: Record<string, unknown>) => void logged.push({ message, fields }),
+      warn() {},
+      error() {},
+    },
     settings: {} as ServiceDeps['settings'],
     previews: {
       renderer: { supports: (t) => t === 'application/pdf', render },
       cache,
-      settings: { width: 800, maxAgeMs: 1, maxCacheBytes: 1, urlTtlSeconds: 300, retryAfterSeconds: 2 },
+      ...extra,
+      settings: {
+        width: 800,
+        maxAgeMs: 1,
+        maxCacheBytes: 1,
+        urlTtlSeconds: 300,
+        retryAfterSeconds: 2,
+        ...extra.settings,
+      },
     },
   };
-  return { services: createServices(deps, { id: 'default' } as never), entries, counters, marks };
+  return { services: createServices(deps, { id: 'default' } as never), entries, counters, marks, logged };
 }
 
 describe('PreviewService.get', () => {
@@ -155,5 +168,89 @@ describe('PreviewService.get', () => {
   ])('refuses %s', async (_, file, code, status) => {
     const { services } = setup(async () => ({ png: PNG, width: 800, height: 800 }), file);
     await expect(services.previews.get(actor, 'F1')).rejects.toMatchObject({ code, status });
+  });
+});
+
+describe('PreviewService.get with on-demand scheduling (the AWS API, which ships no renderer)', () => {
+  const scheduling = (file = aFile()) => {
+    const scheduled: [string, string][] = [];
+    const rendered: unknown[] = [];
+    const made = setup(
+      async (input) => {
+        rendered.push(input);
+        return { png: PNG, width: 800, height: 800 };
+      },
+      file,
+      {
+        scheduler: { schedule: (tenantId, fileId) => void scheduled.push([tenantId, fileId]) },
+        settings: { onDemand: 'schedule' } as PreviewDeps['settings'],
+      },
+    );
+    return { ...made, scheduled, rendered };
+  };
+
+  it('answers a miss 202 with Retry-After and hands the render to the scheduler', async () => {
+    // Prepare
+    const { services, scheduled, rendered, counters } = scheduling();
+    // Act
+    const answer = await services.previews.get(actor, 'F1');
+    // Assess
+    expect(answer).toEqual({ status: 'pending', retryAfterSeconds: 2 });
+    expect(scheduled).toEqual([['acme', 'F1']]);
+    expect(rendered).toEqual([]);
+    expect(counters).toMatchObject({ misses: 1 });
+  });
+
+  it('does not count the polls that come while the render function draws (the file is marked pending)', async () => {
+    const { services, scheduled, counters } = scheduling(aFile({ previewStatus: 'pending' }));
+    await services.previews.get(actor, 'F1');
+    expect(scheduled).toHaveLength(1);
+    expect(counters.misses).toBeUndefined();
+  });
+
+  it('serves from the cache once the render function has drawn it', async () => {
+    // Prepare: the render function's work, through the same service.
+    const { services, counters } = scheduling();
+    await services.previews.renderAhead('acme', 'F1');
+    // Act
+    const answer = await services.previews.get(actor, 'F1');
+    // Assess
+    expect(answer).toMatchObject({ status: 'ready', cached: true });
+    expect(counters).toEqual({ hits: 1 });
+  });
+});
+
+describe('preview log lines (the dashboard reads hit ratio and render time from them)', () => {
+  it('one per miss, per render (with renderMs) and per hit; file ids, no tenant ids', async () => {
+    const { services, logged } = setup(async () => ({ png: PNG, width: 800, height: 800 }));
+    await services.previews.get(actor, 'F1');
+    await services.previews.get(actor, 'F1');
+    expect(logged).toEqual([
+      { message: 'preview cache', fields: { outcome: 'miss', fileId: 'F1' } },
+      {
+        message: 'preview rendered',
+        fields: {
+          outcome: 'ready',
+          fileId: 'F1',
+          renderMs: expect.any(Number),
+          width: 800,
+          height: 800,
+          bytes: PNG.byteLength,
+        },
+      },
+      { message: 'preview cache', fields: { outcome: 'hit', fileId: 'F1' } },
+    ]);
+    expect(JSON.stringify(logged)).not.toContain('acme');
+  });
+
+  it('a failed render says why', async () => {
+    const { services, logged } = setup(async () => {
+      throw new PreviewFailedError('encrypted');
+    });
+    await services.previews.get(actor, 'F1').catch(() => undefined);
+    expect(logged).toContainEqual({
+      message: 'preview rendered',
+      fields: { outcome: 'failed', fileId: 'F1', renderMs: expect.any(Number), reason: 'encrypted' },
+    });
   });
 });

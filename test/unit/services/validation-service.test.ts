@@ -75,6 +75,7 @@ function bigObjectStore(size: number) {
 
 function validationWith(store: ObjectStore, activateAnswers: boolean[]) {
   const events: AuditEvent[] = [];
+  const logged: { message: string; fields?: Record<string, unknown> }[] = [];
   const metadata = {
     buckets: { get: async () => bucket },
     files: {
@@ -89,7 +90,11 @@ function validationWith(store: ObjectStore, activateAnswers: boolean[]) {
     stores: { defaultStore: () => store, forProvider: async () => store },
     clock: { now: () => new Date('2026-11-28T14:05:00.000Z') },
     ids: { next: () => '01EVENT' },
-    logger: { info() {}, warn() {}, error() {} },
+    logger: {
+      info: (message: string, fields?: Record<string, unknown>) => void logged.push({ message, fields }),
+      warn() {},
+      error() {},
+    },
     settings: {
       maxFileSize: 10 * GiB,
       sniffBytes: 4100,
@@ -97,7 +102,7 @@ function validationWith(store: ObjectStore, activateAnswers: boolean[]) {
       quarantineRejected: true,
     },
   } as unknown as ServiceDeps;
-  return { validation: new ValidationService(deps), events };
+  return { validation: new ValidationService(deps), events, logged };
 }
 
 describe('ValidationService.validateArrival', () => {
@@ -116,9 +121,38 @@ describe('ValidationService.validateArrival', () => {
 
   it('records nothing when another delivery activated the file first', async () => {
     const { store } = bigObjectStore(100);
-    const { validation, events } = validationWith(store, [false]);
+    const { validation, events, logged } = validationWith(store, [false]);
     const outcome = await validation.validateArrival(pendingFile(100), 'system');
     expect(outcome).toMatchObject({ kind: 'settled', file: { status: 'active' } });
     expect(events).toEqual([]);
+    expect(logged).toEqual([]);
+  });
+});
+
+describe('the outcome log line (the dashboard counts accepted and rejected uploads from it)', () => {
+  it('says active, with the file id and no tenant id', async () => {
+    const { store } = bigObjectStore(100);
+    const { validation, logged } = validationWith(store, [true]);
+    await validation.validateArrival(pendingFile(100), 'system');
+    expect(logged).toEqual([
+      {
+        message: 'upload validated',
+        fields: { outcome: 'active', fileId: '01FILE', size: 100, latencyMs: expect.any(Number) },
+      },
+    ]);
+  });
+
+  it('says rejected, with the reason', async () => {
+    const { store } = bigObjectStore(101);
+    const { validation, logged } = validationWith(store, []);
+    const outcome = await validation.validateArrival(pendingFile(100), 'system');
+    expect(outcome.kind).toBe('rejected');
+    expect(logged).toEqual([
+      {
+        message: 'upload validated',
+        fields: expect.objectContaining({ outcome: 'rejected', reason: 'SIZE_MISMATCH', fileId: '01FILE' }),
+      },
+    ]);
+    expect(JSON.stringify(logged)).not.toContain('acme');
   });
 });
