@@ -123,8 +123,13 @@ export class FileService {
     if (file.status !== 'deleted')
       throw conflict(`Only a deleted file can be restored; this one is ${file.status}.`);
     const at = this.deps.clock.now().toISOString();
-    if (!(await this.deps.metadata.files.restore(file, at)))
+    if (!(await this.deps.metadata.files.restore(file, at))) {
+      // The condition failed: another writer moved the file, or this very write landed and only
+      // its answer was lost (the SDK retried it). Active now is the outcome asked for.
+      const now = await this.deps.metadata.files.get(actor.tenantId, fileId);
+      if (now?.status === 'active') return now;
       throw conflict('The file changed meanwhile; try again.');
+    }
     await this.audit.record(actor.tenantId, {
       type: 'file.restored',
       actor: actor.userId,
