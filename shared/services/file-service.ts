@@ -1,6 +1,6 @@
 import { fileAccess, requireRole } from '../domain/access.js';
 import { contentDisposition } from '../domain/content-disposition.js';
-import { conflict, notFound, validationFailed } from '../domain/errors.js';
+import { conflict, notFound } from '../domain/errors.js';
 import type { FileStatus } from '../domain/file-state.js';
 import { partitionOf } from '../domain/file-state.js';
 import { mimeMatches, safeResponseContentType } from '../domain/mime.js';
