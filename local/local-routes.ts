@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ID_PATTERN, USER_ID_PATTERN } from '../shared/domain/ids.js';
+import { buildWebAssets, type WebAsset } from '../web/build/build-web.js';
 import { mintDevToken } from './dev-token.js';
-import type { LocalRoute } from './http-server.js';
+import type { LocalAnswer, LocalRoute } from './http-server.js';
 
 const TokenRequest = z.strictObject({
   tenantId: z.string().regex(ID_PATTERN),
@@ -14,6 +15,23 @@ const json = (status: number, body: unknown) => ({
   headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
   body: JSON.stringify(body),
 });
+
+const DEMO_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Stowage local stack</title>
+<link rel="stylesheet" href="/assets/demo.css">
+<script type="module" src="/assets/demo.js"></script>
+</head>
+<body>
+<div id="root"></div>
+<noscript><p>The Stowage demo needs JavaScript. The API is at <code>/v1</code>, described at
+<a href="/v1/openapi.json">/v1/openapi.json</a>.</p></noscript>
+</body>
+</html>
+`;
 
 /**
  * What only the local stack serves: `POST /local/token` (dev tokens for the demo page; off
@@ -50,14 +68,39 @@ export function localRoutes(opts: {
     return json(200, { token: value });
   };
 
-  const page: LocalRoute = async (req) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/') return null;
+  // Bundled on the first request and kept: `npm start` needs no build step.
+  let assets: Promise<Map<string, WebAsset>> | null = null;
+  const page: LocalRoute = async (req): Promise<LocalAnswer | null> => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (req.method !== 'GET' && req.method !== 'HEAD') return null;
+    if (path === '/')
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+        body: DEMO_PAGE,
+      };
+    if (!path.startsWith('/assets/')) return null;
+    assets ??= buildWebAssets().catch((error: unknown) => {
+      assets = null; // the next request tries again
+      throw error;
+    });
+    let built: Map<string, WebAsset>;
+    try {
+      built = await assets;
+    } catch (error) {
+      process.stderr.write(`web bundle failed: ${String(error)}\n`);
+      return {
+        status: 500,
+        headers: { 'content-type': 'text/plain' },
+        body: 'The web bundle failed to build.',
+      };
+    }
+    const asset = built.get(path.slice('/assets/'.length));
+    if (!asset) return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not found.' };
     return {
       status: 200,
-      headers: { 'content-type': 'text/html; charset=utf-8' },
-      body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stowage</title></head>
-<body><h1>Stowage local stack</h1><p>The API is at <code>/v1</code>; its description is at
-<a href="/v1/openapi.json">/v1/openapi.json</a>. Get a token with <code>POST /local/token</code>.</p></body></html>`,
+      headers: { 'content-type': asset.contentType, 'cache-control': 'no-cache' },
+      body: Buffer.from(asset.body),
     };
   };
   return [token, page];

@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import type * as s from '../../functions/api/schemas.js';
+
+/**
+ * The API's types, inferred from the same zod schemas that validate requests and generate the
+ * OpenAPI document. Type-only imports: no zod code reaches the browser bundle.
+ */
+export type StowageFile = z.infer<typeof s.FileView>;
+export type FileStatus = StowageFile['status'];
+export type RejectionReason = NonNullable<StowageFile['rejectionReason']>;
+export type EntityRef = z.infer<typeof s.EntityRef>;
+export type Bucket = z.infer<typeof s.BucketView>;
+export type Provider = z.infer<typeof s.ProviderView>;
+export type Quota = z.infer<typeof s.QuotaView>;
+export type AuditEvent = z.infer<typeof s.EventView>;
+export type Grant = z.infer<typeof s.GrantView>;
+export type Preview = z.infer<typeof s.PreviewView>;
+export type PreviewMetrics = z.infer<typeof s.PreviewMetricsView>;
+export type Download = z.infer<typeof s.DownloadView>;
+export type UploadInstructions = z.infer<typeof s.UploadInstructionsView>;
+export type InitiatedUpload = z.infer<typeof s.InitiateUploadView>;
+export type ApiErrorBody = z.infer<typeof s.ErrorResponse>;
+
+export type CreateProviderRequest = z.input<typeof s.CreateProviderBody>;
+export type CreateBucketRequest = z.input<typeof s.CreateBucketBody>;
+export type UpdateBucketRequest = z.input<typeof s.UpdateBucketBody>;
+export type InitiateUploadRequest = z.input<typeof s.InitiateUploadBody>;
+export type CompleteUploadRequest = z.input<typeof s.CompleteUploadBody>;
+export type CompletedPart = NonNullable<CompleteUploadRequest['parts']>[number];
+export type GrantAccess = z.input<typeof s.GrantBody>['access'];
+
+// Queries are typed by their parsed form: `limit` is a number here, a string on the wire.
+export type PageQuery = z.output<typeof s.PageQuery>;
+export type ListFilesQuery = z.output<typeof s.ListFilesQuery>;
+export type ListEventsQuery = z.output<typeof s.EventsQuery>;
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** `GET /v1/files/{id}/preview` answers 202 while the preview renders. */
+export interface PreviewPending {
+  status: 'pending';
+  /** From the `Retry-After` header. */
+  retryAfterSeconds: number;
+}
