@@ -6,6 +6,7 @@ import { startLocalStack } from '../local/stack.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { type BenchReport, renderTable } from './lib/report.js';
+import { previewBench } from './preview.bench.js';
 import { validationBench } from './validation.bench.js';
 import { validationMemoryBench } from './validation-memory.bench.js';
 
@@ -17,6 +18,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'initiate-upload', run: initiateUploadBench },
   { name: 'validation', run: validationBench },
   { name: 'validation-memory', run: validationMemoryBench },
+  { name: 'preview', run: previewBench },
 ];
 
 function selected(argv: readonly string[]) {
