@@ -10,6 +10,7 @@ import {
   QuotaExceededError,
 } from '../../ports/repositories.js';
 import { batchGet } from './batch.js';
+import { transactionApplied, writeApplied } from './conditional-write.js';
 import { fileItem } from './file-item.js';
 import { quotaItem } from './quota-item.js';
 import { readPage } from './read-page.js';
@@ -54,27 +55,8 @@ export function createFileRepository(ctx: TableContext): FileRepository {
   });
 
   /** A transaction whose first action is the file's; false when the file's condition failed. */
-  const transition = async (items: TransactItems): Promise<boolean> => {
-    try {
-      await transactWrite(ctx, items);
-      return true;
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons && conditionFailedAt(reasons, 0)) return false;
-      throw error;
-    }
-  };
-
-  /** A single conditional write (a transition that moves no bytes); false when the condition failed. */
-  const conditional = async (write: Promise<unknown>): Promise<boolean> => {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
-  };
+  const transition = (items: TransactItems) => transactionApplied(ctx, items, 0);
+  const conditional = writeApplied;
 
   return {
     async createPending(file) {

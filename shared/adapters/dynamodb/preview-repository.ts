@@ -3,11 +3,12 @@ import { tableKeys } from '../../domain/keys.js';
 import type { PreviewEntry } from '../../domain/preview.js';
 import type { PreviewRepository } from '../../ports/repositories.js';
 import { backoff } from './backoff.js';
+import { writeApplied } from './conditional-write.js';
 import { fileItem } from './file-item.js';
 import { previewItem } from './preview-item.js';
 import { queryAll } from './query-all.js';
 import { readPage } from './read-page.js';
-import { cancellationReasons, conditionFailedAt, isConditionalCheckFailed } from './sdk-errors.js';
+import { cancellationReasons, conditionFailedAt } from './sdk-errors.js';
 import type { TableContext } from './table-context.js';
 import { INDEX_NAMES } from './table-definition.js';
 import { type TransactItems, type TransactUpdate, transactWrite } from './transact-write.js';
@@ -50,15 +51,7 @@ export function createPreviewRepository(ctx: TableContext): PreviewRepository {
   };
 
   /** A single conditional write whose failed condition means "someone else got there": ignored. */
-  const unlessChanged = async (write: Promise<unknown>): Promise<boolean> => {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
-  };
+  const unlessChanged = writeApplied;
 
   const counted = (entry: PreviewEntry | null) =>
     entry?.status === 'ready' ? { objects: 1, bytes: entry.size } : { objects: 0, bytes: 0 };

@@ -2,13 +2,12 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { tableKeys } from '../../domain/keys.js';
 import type { ReferenceRepository } from '../../ports/repositories.js';
 import { batchDelete, type TableKey } from './batch.js';
+import { transactionApplied } from './conditional-write.js';
 import { fileItem } from './file-item.js';
 import { keysWithPrefix } from './query-all.js';
 import { referenceItem } from './reference-item.js';
-import { cancellationReasons, conditionFailedAt } from './sdk-errors.js';
 import type { TableContext } from './table-context.js';
 import { INDEX_NAMES } from './table-definition.js';
-import { transactWrite } from './transact-write.js';
 
 /**
  * A reference is its own item (so an entity can list its files through GSI1) and an entry of
@@ -19,16 +18,7 @@ export function createReferenceRepository(ctx: TableContext): ReferenceRepositor
   const { tableName } = ctx;
 
   /** The transaction's second action is the file's: false when its condition failed. */
-  const onFile = async (items: Parameters<typeof transactWrite>[1]) => {
-    try {
-      await transactWrite(ctx, items);
-      return true;
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons && conditionFailedAt(reasons, 1)) return false;
-      throw error;
-    }
-  };
+  const onFile = (items: Parameters<typeof transactionApplied>[1]) => transactionApplied(ctx, items, 1);
 
   return {
     add(tenantId, fileId, ref, at) {
