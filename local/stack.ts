@@ -10,6 +10,7 @@ import { makeMaintenanceHandler } from '../functions/maintenance/handler.js';
 import { makeProcessUploadHandler } from '../functions/process-upload/handler.js';
 import { ensureTable } from '../shared/adapters/dynamodb/table-definition.js';
 import { createJsonLogger } from '../shared/adapters/json-logger.js';
+import { objectKeys } from '../shared/domain/keys.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
 import { type AuthorizerOptions, createLocalAuthorizer } from './authorizer.js';
@@ -116,7 +117,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const processUpload = makeProcessUploadHandler({ validation: app.services.validation, logger });
     const queue = createStorageEventQueue({
       consumer: processUpload,
-      prefix: 'tenants/',
+      prefix: objectKeys.tenantsRoot,
       onDeadLetter: (record) => logger.error('storage event dead-lettered', { messageId: record.messageId }),
     });
     stops.push(() => queue.stop());

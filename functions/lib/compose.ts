@@ -250,7 +250,8 @@ function previewRenderer(config: StowageConfig, logger: Logger) {
   });
 }
 
-function defaultProvider(config: StowageConfig): Provider {
+/** The built-in `default` provider: the deployment's own storage. */
+export function defaultProvider(config: StowageConfig): Provider {
   return {
     id: DEFAULT_PROVIDER_ID,
     type: 's3',

@@ -190,11 +190,8 @@ export class UploadService {
   async discardPending(file: FileRecord, actor: string): Promise<boolean> {
     const { metadata } = this.deps;
     if (!(await removeRecord(metadata, file, (f) => metadata.files.abandon(f)))) return false;
+    if (file.multipart) await this.abortQuietly(file.providerId, file, file.multipart.uploadId);
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
-    if (file.multipart)
-      await store
-        .abortMultipartUpload({ key: file.objectKey, uploadId: file.multipart.uploadId })
-        .catch(() => undefined);
     // With the record gone nothing else remembers these: one failing must not skip the other.
     const cleanup = await Promise.allSettled([
       store.delete(file.objectKey),

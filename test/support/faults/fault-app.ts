@@ -13,7 +13,7 @@ import type {
 } from 'aws-lambda';
 import { inject } from 'vitest';
 import { makeApiHandler } from '../../../functions/api/handler.js';
-import { compose } from '../../../functions/lib/compose.js';
+import { compose, defaultProvider } from '../../../functions/lib/compose.js';
 import { readConfig, type StowageConfig } from '../../../functions/lib/config.js';
 import { makeMaintenanceHandler } from '../../../functions/maintenance/handler.js';
 import { makeProcessUploadHandler } from '../../../functions/process-upload/handler.js';
@@ -23,7 +23,6 @@ import { createLocalSecretStore } from '../../../shared/adapters/local-secret-st
 import { createProviderObjectStores } from '../../../shared/adapters/provider-object-stores.js';
 import { createS3Client, createS3ObjectStore } from '../../../shared/adapters/s3-object-store.js';
 import { createUlidGenerator } from '../../../shared/adapters/ulid-id-generator.js';
-import { DEFAULT_PROVIDER_ID } from '../../../shared/domain/ids.js';
 import type { Actor } from '../../../shared/domain/model.js';
 import { type Clock, systemClock } from '../../../shared/ports/clock.js';
 import type { Logger } from '../../../shared/ports/logger.js';
@@ -213,15 +212,7 @@ export function composeFaultyApp(
     logger,
     settings: stack.settings,
   };
-  const services = createServices(deps, {
-    id: DEFAULT_PROVIDER_ID,
-    type: 's3',
-    name: 'Default storage',
-    config: { bucket: config.uploadsBucket, region: config.region },
-    hasCredentials: false,
-    createdAt: '1970-01-01T00:00:00.000Z',
-    updatedAt: '1970-01-01T00:00:00.000Z',
-  });
+  const services = createServices(deps, defaultProvider(config));
   const processUpload = makeProcessUploadHandler({ validation: services.validation, logger });
   const maintenance = makeMaintenanceHandler({
     maintenance: services.maintenance,
