@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLocalStack } from '../local/stack.js';
+import { bundlesBench } from './bundles.bench.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { type BenchReport, renderTable } from './lib/report.js';
@@ -19,6 +20,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'validation', run: validationBench },
   { name: 'validation-memory', run: validationMemoryBench },
   { name: 'preview', run: previewBench },
+  { name: 'bundles', run: bundlesBench },
 ];
 
 function selected(argv: readonly string[]) {

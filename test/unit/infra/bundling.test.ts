@@ -5,11 +5,10 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ENTRIES } from '../../../infra/constructs/stowage-service.js';
-import { StowageStack } from '../../../infra/stacks/stowage-stack.js';
 import { createIsolatedPreviewRenderer } from '../../../shared/adapters/preview/isolated-preview-renderer.js';
 import { silentLogger } from '../../../shared/ports/logger.js';
 import { decodeImage, pagesPdf, squareImage } from '../../support/preview-samples.js';
-import { REPO_ROOT, removeTestOutdirs, testApp } from './support/synth.js';
+import { REPO_ROOT, removeTestOutdirs, synthBundles } from './support/synth.js';
 
 afterAll(removeTestOutdirs);
 
@@ -19,34 +18,12 @@ afterAll(removeTestOutdirs);
  */
 const BUNDLE_BUDGET_BYTES = 1_000_000;
 
-const bundles = new Map<string, string>();
+let bundles = new Map<string, string>();
 /** The preview renderer layer as staged for upload (its `nodejs/` folder is mounted at /opt/nodejs). */
 let layerDir = '';
 
 beforeAll(() => {
-  // The real thing: NodejsFunction runs the local esbuild for each entry point.
-  const app = testApp({ bundle: true });
-  new StowageStack(app, 'Bundled');
-  const assembly = app.synth();
-  const functions = Object.values(
-    assembly.getStackByName('Bundled').template.Resources as Record<string, any>,
-  ).filter(
-    (r) =>
-      r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description ?? '').startsWith('Stowage '),
-  );
-  for (const [name, entry] of Object.entries(FUNCTION_ENTRIES)) {
-    const fn = functions.find((f) => f.Properties.Description.includes(`(${entry})`));
-    const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
-    bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.mjs'));
-  }
-  const resources = Object.values(
-    assembly.getStackByName('Bundled').template.Resources as Record<string, any>,
-  );
-  const layer = resources.find((r) => r.Type === 'AWS::Lambda::LayerVersion');
-  layerDir = path.join(
-    assembly.directory,
-    `asset.${String(layer.Properties.Content.S3Key).replace(/\.zip$/, '')}`,
-  );
+  ({ bundles, layerDir } = synthBundles());
 }, 180_000);
 
 /** Runs a bundle in a fresh Node process, as a cold Lambda would load it. */

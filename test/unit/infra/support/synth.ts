@@ -84,3 +84,32 @@ export function statementsOfRole(template: Template, roleLogicalId: string): any
 }
 
 export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/**
+ * Synthesizes the stack with real bundling (NodejsFunction runs the local esbuild for each entry
+ * point) and answers where each function's bundle and the renderer layer landed.
+ */
+export function synthBundles(): { bundles: Map<string, string>; layerDir: string } {
+  const app = testApp({ bundle: true });
+  new StowageStack(app, 'Bundled');
+  const assembly = app.synth();
+  const resources = Object.values(
+    assembly.getStackByName('Bundled').template.Resources as Record<string, any>,
+  );
+  const functions = resources.filter(
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description ?? '').startsWith('Stowage '),
+  );
+  const bundles = new Map<string, string>();
+  for (const [name, entry] of Object.entries(FUNCTION_ENTRIES)) {
+    const fn = functions.find((f) => f.Properties.Description.includes(`(${entry})`));
+    const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+    bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.mjs'));
+  }
+  const layer = resources.find((r) => r.Type === 'AWS::Lambda::LayerVersion');
+  const layerDir = path.join(
+    assembly.directory,
+    `asset.${String(layer.Properties.Content.S3Key).replace(/\.zip$/, '')}`,
+  );
+  return { bundles, layerDir };
+}
