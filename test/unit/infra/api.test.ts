@@ -86,14 +86,34 @@ describe('routes', () => {
   });
 
   const apiMd = path.join(REPO_ROOT, '..', 'shared', 'API.md');
+  /**
+   * API.md section 13 routes whose capability is still an open issue; each leaves this list
+   * with its handler, and a route listed here that exists fails the test.
+   */
+  const AWAITING_HANDLERS = new Map([
+    ['POST /v1/files/{fileId}/upload/parts', 'issue 10'],
+    ['GET /v1/files/{fileId}/upload', 'issue 10'],
+    ['PATCH /v1/files/{fileId}', 'issue 13'],
+    ['POST /v1/files/{fileId}/links', 'issue 13'],
+    ['GET /v1/files/{fileId}/links', 'issue 13'],
+    ['DELETE /v1/links/{linkId}', 'issue 13'],
+    ['GET /v1/shared/{token}', 'issue 13'],
+    ['POST /v1/webhooks', 'issue 13'],
+    ['GET /v1/webhooks', 'issue 13'],
+    ['DELETE /v1/webhooks/{id}', 'issue 13'],
+    ['GET /v1/webhooks/{id}/deliveries', 'issue 13'],
+  ]);
   // API.md sits in the team documents beside the checkout (CI lays a copy there too).
-  it.skipIf(!existsSync(apiMd))('cover every route API.md names', () => {
+  it.skipIf(!existsSync(apiMd))('cover every route API.md names (those of open issues excepted)', () => {
     const named = [
       ...readFileSync(apiMd, 'utf8').matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/v1\/[^`?\s]*)/g),
     ].map((m) => `${m[1]} ${m[2]}`);
     expect(named.length).toBeGreaterThan(20);
-    const missing = [...new Set(named)].filter((key) => !routeByKey.has(key));
-    expect(missing).toEqual([]);
+    // A handler, not only the 405 route a sibling method's path gets.
+    const missing = [...new Set(named)].filter((key) => !TABLE_ROUTES.includes(key));
+    expect(missing.filter((key) => !AWAITING_HANDLERS.has(key))).toEqual([]);
+    // An exception outlives its reason once the route has its handler.
+    expect([...AWAITING_HANDLERS.keys()].filter((key) => TABLE_ROUTES.includes(key))).toEqual([]);
   });
 });
 
