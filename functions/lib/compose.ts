@@ -114,9 +114,9 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
       multipartThreshold: config.limits.multipartThreshold,
       minPartSize: config.limits.minPartSize,
       uploadUrlTtlSeconds: config.limits.uploadUrlTtlSeconds,
+      partUrlTtlSeconds: config.limits.partUrlTtlSeconds,
       downloadUrlTtlSeconds: config.limits.downloadUrlTtlSeconds,
       quarantineRejected: config.quarantineRejected,
-      verifyChecksumByReading: config.s3.embedded,
       sniffBytes: 4100,
     },
     previews: {
@@ -177,7 +177,11 @@ function tenantScopedFactories(config: StowageConfig) {
   if (!isolation) return null;
   // Presigned URLs die with the credentials that signed them: renew well before that.
   const urlLifetimeMs =
-    Math.max(config.limits.uploadUrlTtlSeconds, config.limits.downloadUrlTtlSeconds) * 1000;
+    Math.max(
+      config.limits.uploadUrlTtlSeconds,
+      config.limits.partUrlTtlSeconds,
+      config.limits.downloadUrlTtlSeconds,
+    ) * 1000;
   const refreshBeforeMs = urlLifetimeMs + 60_000;
   const credentialsFor = createStsTenantCredentials({
     sts: new STSClient({ region: config.region }),

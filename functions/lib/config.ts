@@ -33,7 +33,10 @@ export interface StowageConfig {
     /** Above this size uploads are multipart. */
     multipartThreshold: number;
     minPartSize: number;
+    /** Single PUT/POST upload URLs: create-once, and only as long as a browser needs to start. */
     uploadUrlTtlSeconds: number;
+    /** Multipart part URLs (all issued at initiation until parts come on demand). */
+    partUrlTtlSeconds: number;
     downloadUrlTtlSeconds: number;
   };
   /**
@@ -155,6 +158,12 @@ function tenantIsolation(
   };
 }
 
+/**
+ * A URL dies with the credentials that signed it, and a tenant's STS session (role chaining)
+ * lasts at most an hour: URLs longer than half of it would make every request renew it.
+ */
+const MAX_URL_TTL_WITH_TENANT_SESSIONS = 1800;
+
 export function readConfig(env: Env): StowageConfig {
   const uploadsBucket = str(env, 'UPLOADS_BUCKET', env.S3_BUCKET);
   const endpoint = env.S3_ENDPOINT || null;
@@ -182,7 +191,8 @@ export function readConfig(env: Env): StowageConfig {
       maxFileSize: int(env, 'FILESTORE_MAX_FILE_SIZE', 5 * GiB, 1),
       multipartThreshold: int(env, 'FILESTORE_MULTIPART_THRESHOLD', 100 * MiB, 5 * MiB),
       minPartSize: int(env, 'FILESTORE_MIN_PART_SIZE', 8 * MiB, 5 * MiB),
-      uploadUrlTtlSeconds: int(env, 'FILESTORE_UPLOAD_URL_TTL_SECONDS', 3600, 60),
+      uploadUrlTtlSeconds: int(env, 'FILESTORE_UPLOAD_URL_TTL_SECONDS', 600, 60),
+      partUrlTtlSeconds: int(env, 'FILESTORE_PART_URL_TTL_SECONDS', 3600, 60),
       downloadUrlTtlSeconds: int(env, 'FILESTORE_DOWNLOAD_URL_TTL_SECONDS', 300, 1),
     },
     tenantIsolation: tenantIsolation(env, uploadsBucket, str(env, 'PREVIEW_BUCKET', uploadsBucket)),
@@ -208,6 +218,15 @@ export function readConfig(env: Env): StowageConfig {
           keyBase64: env.FILESTORE_SECRET_KEY || null,
         },
   };
+  if (config.tenantIsolation) {
+    const { uploadUrlTtlSeconds, partUrlTtlSeconds, downloadUrlTtlSeconds } = config.limits;
+    const longest = Math.max(uploadUrlTtlSeconds, partUrlTtlSeconds, downloadUrlTtlSeconds);
+    if (longest > MAX_URL_TTL_WITH_TENANT_SESSIONS)
+      throw new ConfigError(
+        `With TENANT_ROLE_ARN, presigned URLs may live at most ${MAX_URL_TTL_WITH_TENANT_SESSIONS} s ` +
+          `(tenant sessions last an hour); FILESTORE_*_URL_TTL_SECONDS asks for ${longest} s.`,
+      );
+  }
   return config;
 }
 

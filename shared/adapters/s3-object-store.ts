@@ -19,9 +19,11 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   InvalidPartsError,
   NoSuchUploadError,
+  ObjectChangedError,
   type ObjectHead,
   type ObjectStore,
   ObjectStoreError,
+  type ObjectVersion,
   type PresignPutInput,
 } from '../ports/object-store.js';
 
@@ -57,6 +59,10 @@ const MAX_LIST_KEYS = 1000;
 /** Multipart errors that mean "the parts you named are not the parts we hold". */
 const INVALID_PARTS_ERRORS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall']);
 const MISSING_OBJECT_ERRORS = new Set(['NotFound', 'NoSuchKey']);
+/** A conditional request whose condition failed (If-Match / If-None-Match). */
+const PRECONDITION_ERRORS = new Set(['PreconditionFailed', 'ConditionalRequestConflict']);
+/** Upload URLs create their object once (API.md 13.1): signed into every PUT and POST. */
+const CREATE_ONCE = '*';
 
 /**
  * Builds an S3 client that presigns URLs storage will accept and retries with the SDK's
@@ -128,6 +134,14 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     }
   };
 
+  /** A GET of exactly the object validation saw: its version where kept, else its ETag. */
+  const getTarget = (key: string, version: ObjectVersion | undefined) => ({
+    Bucket: bucket,
+    Key: key,
+    ...(version?.versionId ? { VersionId: version.versionId } : {}),
+    ...(version?.etag && !version.versionId ? { IfMatch: version.etag } : {}),
+  });
+
   const store: ObjectStore = {
     async presignPut(input) {
       const signer = await checkedPresignClient();
@@ -140,14 +154,19 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Key: input.key,
             ContentLength: input.contentLength,
             ContentType: input.contentType,
+            ContentDisposition: input.contentDisposition,
+            IfNoneMatch: CREATE_ONCE,
             ChecksumSHA256: checksum,
           }),
           {
             expiresIn: input.expiresInSeconds,
-            // Signing the length and type makes storage itself refuse any other body.
+            // Signed, these make storage itself refuse another body, type or disposition, and a
+            // second write to the key: the URL creates its object once.
             signableHeaders: new Set([
               'content-length',
               'content-type',
+              'content-disposition',
+              'if-none-match',
               ...(checksum ? ['x-amz-checksum-sha256'] : []),
             ]),
             // Hoisted into the query string, the checksum would not be compared with the body.
@@ -157,7 +176,11 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       );
       // Content-Length is signed too, but a browser sets it from the body and may not set it
       // by hand; a body of another length fails the signature.
-      const headers: Record<string, string> = { 'Content-Type': input.contentType };
+      const headers: Record<string, string> = {
+        'Content-Type': input.contentType,
+        'Content-Disposition': input.contentDisposition,
+        'If-None-Match': CREATE_ONCE,
+      };
       if (checksum) headers['x-amz-checksum-sha256'] = checksum;
       return { url, headers };
     },
@@ -165,7 +188,14 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     async presignPost(input: PresignPutInput) {
       const signer = await checkedPresignClient();
       const checksum = input.checksumSha256Base64;
-      const fields: Record<string, string> = { 'Content-Type': input.contentType };
+      // `If-None-Match` as a policy-covered field is the POST form of create-once: the embedded
+      // store honours it; S3 itself has no conditional POST, where versioning and the storage
+      // event's check of the validated version hold the line instead (README, security).
+      const fields: Record<string, string> = {
+        'Content-Type': input.contentType,
+        'Content-Disposition': input.contentDisposition,
+        'If-None-Match': CREATE_ONCE,
+      };
       if (checksum) {
         fields['x-amz-checksum-algorithm'] = 'SHA256';
         fields['x-amz-checksum-sha256'] = checksum;
@@ -175,10 +205,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         createPresignedPost(signer, {
           Bucket: bucket,
           Key: input.key,
-          Conditions: [
-            ['eq', '$Content-Type', input.contentType],
-            ['content-length-range', input.contentLength, input.contentLength],
-          ],
+          Conditions: [['content-length-range', input.contentLength, input.contentLength]],
           Fields: fields,
           Expires: input.expiresInSeconds,
         }),
@@ -194,6 +221,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           new GetObjectCommand({
             Bucket: bucket,
             Key: input.key,
+            VersionId: input.versionId ?? undefined,
             ResponseContentType: input.responseContentType,
             ResponseContentDisposition: input.responseContentDisposition,
           }),
@@ -209,6 +237,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Bucket: bucket,
             Key: input.key,
             ContentType: input.contentType,
+            ContentDisposition: input.contentDisposition,
           }),
         ),
       );
@@ -228,8 +257,10 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Key: input.key,
             UploadId: input.uploadId,
             PartNumber: input.partNumber,
+            ContentLength: input.contentLength,
           }),
-          { expiresIn: input.expiresInSeconds },
+          // Without the length signed, a part URL takes any body (a 0-byte declaration took 24 MiB).
+          { expiresIn: input.expiresInSeconds, signableHeaders: new Set(['content-length']) },
         ),
       );
     },
@@ -245,10 +276,14 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Key: input.key,
             UploadId: input.uploadId,
             MultipartUpload: { Parts: parts },
+            IfNoneMatch: CREATE_ONCE,
           }),
         );
       } catch (error) {
         const name = errorName(error);
+        if (isPreconditionFailure(error)) {
+          throw new ObjectChangedError(`An object already exists at '${input.key}'`, { cause: error });
+        }
         if (name && INVALID_PARTS_ERRORS.has(name)) {
           throw new InvalidPartsError(`The parts do not match the upload of '${input.key}' (${name})`, {
             cause: error,
@@ -279,6 +314,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           size: output.ContentLength ?? 0,
           contentType: output.ContentType ?? null,
           etag: output.ETag ?? null,
+          versionId: output.VersionId ?? null,
           checksumSha256Base64: fullObjectChecksum(output.ChecksumSHA256, output.ChecksumType),
           lastModified: output.LastModified ?? null,
         } satisfies ObjectHead;
@@ -288,14 +324,15 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       }
     },
 
-    async readFirstBytes(key, length) {
+    async readFirstBytes(key, length, version) {
       if (length < 1) return (await store.head(key)) ? new Uint8Array(0) : null;
       try {
         const output = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${length - 1}` }),
+          new GetObjectCommand({ ...getTarget(key, version), Range: `bytes=0-${length - 1}` }),
         );
         return await readAtMost(toReadable(output.Body), length);
       } catch (error) {
+        if (isPreconditionFailure(error)) throw objectChanged(key, error);
         if (isMissingObject(error)) return null;
         // S3 answers a range on an empty object with 416 rather than an empty body.
         if (errorName(error) === 'InvalidRange' || httpStatus(error) === 416) return new Uint8Array(0);
@@ -303,11 +340,12 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       }
     },
 
-    async stream(key) {
+    async stream(key, version) {
       try {
-        const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const output = await client.send(new GetObjectCommand(getTarget(key, version)));
         return toReadable(output.Body);
       } catch (error) {
+        if (isPreconditionFailure(error)) throw objectChanged(key, error);
         if (isMissingObject(error)) return null;
         throw storeError('stream', key, error);
       }
@@ -341,9 +379,11 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       );
     },
 
-    async delete(key) {
+    async delete(key, versionId) {
       // S3 answers 204 for a missing key too.
-      await send('delete', key, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+      await send('delete', key, () =>
+        client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+      );
     },
 
     async deleteMany(keys) {
@@ -446,6 +486,15 @@ function isMissingObject(error: unknown): boolean {
   const name = errorName(error);
   if (name && MISSING_OBJECT_ERRORS.has(name)) return true;
   return httpStatus(error) === 404 && name !== 'NoSuchBucket';
+}
+
+function isPreconditionFailure(error: unknown): boolean {
+  const name = errorName(error);
+  return (name !== undefined && PRECONDITION_ERRORS.has(name)) || httpStatus(error) === 412;
+}
+
+function objectChanged(key: string, cause: unknown): ObjectChangedError {
+  return new ObjectChangedError(`The object at '${key}' is not the one asked for`, { cause });
 }
 
 function noSuchUpload(key: string, cause: unknown): NoSuchUploadError {

@@ -83,8 +83,19 @@ export interface FileRecord {
   multipart: MultipartState | null;
   references: EntityRef[];
   objectKey: string;
+  /**
+   * The object validation accepted (API.md 13.1): downloads, previews and later storage events
+   * are held to it. Null until the file is active (and on records older than this field).
+   */
+  validatedObject: ValidatedObject | null;
   /** The state of the preview of the file's current variant, kept by the preview service; absent is 'none'. */
   previewStatus?: PreviewStatus;
+}
+
+/** An object's identity as storage reports it: the version id where kept, and the ETag. */
+export interface ValidatedObject {
+  etag: string | null;
+  versionId: string | null;
 }
 
 export type PreviewStatus = 'none' | 'pending' | 'ready' | 'failed';

@@ -11,12 +11,13 @@ export interface ServiceSettings {
   maxFileSize: number;
   multipartThreshold: number;
   minPartSize: number;
+  /** Lifetime of a single PUT/POST upload URL: enough for a browser to start sending. */
   uploadUrlTtlSeconds: number;
+  /** Lifetime of multipart part URLs. */
+  partUrlTtlSeconds: number;
   downloadUrlTtlSeconds: number;
-  /** Move rejected objects to `quarantine/` rather than deleting them. */
+  /** Move rejected objects to `quarantine/` rather than deleting them (size rejections are deleted). */
   quarantineRejected: boolean;
-  /** The store does not verify or report SHA-256 checksums, so validation reads the object. */
-  verifyChecksumByReading: boolean;
   /** How many first bytes validation reads to detect the type. */
   sniffBytes: number;
 }
