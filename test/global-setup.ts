@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startLocalStack } from '../local/stack.js';
+import { motoUnavailable, startMoto } from './support/moto-server.js';
 
 /**
  * Starts the local stack once per test run, exactly as `npm start` composes it (embedded S3
@@ -17,6 +18,14 @@ export default async function setup(project: TestProject) {
     HOME: process.env.HOME,
     NODE_OPTIONS: process.env.NODE_OPTIONS,
   };
+  // moto: a second, independent S3 and DynamoDB, for the conformance suite and the core flow.
+  const motoMissing = motoUnavailable();
+  if (motoMissing && process.env.CI) throw new Error(`CI needs moto for the second backend: ${motoMissing}`);
+  const moto = motoMissing ? null : await startMoto();
+  project.provide(
+    'moto',
+    moto ? { endpoint: moto.endpoint, unavailable: null } : { endpoint: '', unavailable: motoMissing },
+  );
   const stack = await startLocalStack({
     env,
     port: 0,
@@ -35,6 +44,7 @@ export default async function setup(project: TestProject) {
   });
   return async () => {
     await stack.stop();
+    await moto?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
 }
@@ -42,6 +52,8 @@ export default async function setup(project: TestProject) {
 declare module 'vitest' {
   export interface ProvidedContext {
     apiUrl: string;
+    /** moto's endpoint, or why it could not run here (the moto tests then say so and skip). */
+    moto: { endpoint: string; unavailable: string | null };
     s3Endpoint: string;
     dynamoEndpoint: string;
     stackConfig: {
