@@ -82,6 +82,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       env.S3_ACCESS_KEY_ID = embeddedS3.accessKeyId;
       env.S3_SECRET_ACCESS_KEY = embeddedS3.secretAccessKey;
       env.S3_EMBEDDED = 'true';
+      // Tests, or a laptop trying a custom provider, may use the embedded store as a tenant's
+      // "external" one: its origin is known only now, so the stack adds it to the allow-list.
+      if (/^(1|true|yes)$/i.test(env.FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER ?? ''))
+        env.FILESTORE_ALLOWED_ENDPOINTS = [env.FILESTORE_ALLOWED_ENDPOINTS, embeddedS3.endpoint]
+          .filter(Boolean)
+          .join(',');
     }
     if (!env.DYNAMODB_ENDPOINT) {
       const dynamo = await startEmbeddedDynamo({

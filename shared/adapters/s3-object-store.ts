@@ -1,3 +1,5 @@
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
@@ -43,8 +45,14 @@ export interface S3ClientOptions {
   endpoint?: string;
   /** @default false, or true when `embedded` */
   forcePathStyle?: boolean;
-  /** Static credentials; omitted uses the SDK's default chain (the Lambda role in AWS). */
-  credentials?: S3Credentials | (() => Promise<S3Credentials>);
+  /**
+   * Static credentials; `anonymous` sends unsigned requests and cannot presign (a tenant's
+   * provider without credentials must never borrow ours); omitted uses the SDK's default chain
+   * (the Lambda role in AWS), for the deployment's own store only.
+   */
+  credentials?: S3Credentials | (() => Promise<S3Credentials>) | 'anonymous';
+  /** Agents every connection goes through (guarded-http.ts for tenants' endpoints). */
+  agents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
   /** Talking to the embedded @20minutes/s3rver: path style plus its bucket-path fix. */
   embedded?: boolean;
   /** @default 3 */
@@ -74,7 +82,8 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
     region: opts.region,
     endpoint: opts.endpoint,
     forcePathStyle: opts.forcePathStyle ?? opts.embedded ?? false,
-    credentials: opts.credentials,
+    ...(opts.credentials === 'anonymous' ? anonymous : { credentials: opts.credentials }),
+    ...(opts.agents ? { requestHandler: { ...opts.agents } } : {}),
     // The SDK default (WHEN_SUPPORTED) puts a CRC32 of the empty body into presigned PUT URLs,
     // which S3 and MinIO then refuse. The checksums we want (sha256) are set explicitly.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -98,6 +107,24 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
   }
   return client;
 }
+
+/**
+ * No identity, no signature: requests go out unsigned. The credentials that presigning still
+ * asks for refuse, so no URL is ever signed with a key that is not the provider's.
+ */
+const unsigned = {
+  identityProvider: () => async () => ({}),
+  signer: { sign: async <R>(request: R) => request },
+};
+const anonymous = {
+  httpAuthSchemes: [
+    { schemeId: 'aws.auth#sigv4', ...unsigned },
+    { schemeId: 'aws.auth#sigv4a', ...unsigned },
+  ],
+  credentials: async (): Promise<S3Credentials> => {
+    throw new ObjectStoreError('This provider has no credentials: it cannot sign URLs.');
+  },
+};
 
 /** The `ObjectStore` port over one bucket of AWS S3, MinIO or the embedded store. */
 export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
