@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeApiHandler } from '../functions/api/handler.js';
-import { createRouteMatcher } from '../functions/api/router.js';
+import { createTokenRequirement } from '../functions/api/router.js';
 import { routes } from '../functions/api/routes.js';
 import { type App, compose } from '../functions/lib/compose.js';
 import { readConfig } from '../functions/lib/config.js';
@@ -145,13 +145,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     const authorizer = authorizerOptions(env);
-    const match = createRouteMatcher(routes);
     const server = createLocalHttpServer({
       api: makeApiHandler({ services: app.services, claimNames: config.jwt, logger }),
-      needsToken: (method, path) => {
-        const found = match(method, path);
-        return found.kind === 'found' && found.route.role !== 'public';
-      },
+      needsToken: createTokenRequirement(routes),
       authorize: createLocalAuthorizer(authorizer),
       localRoutes: localRoutes({
         devSecret: authorizer.kind === 'dev' ? authorizer.secret : null,

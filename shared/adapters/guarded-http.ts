@@ -2,7 +2,7 @@ import { type ClientRequestArgs, Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { allPublic, isAllowListed, isPublicAddress, originOf } from '../domain/endpoint-rules.js';
+import { allPublic, isPublicAddress, originOf } from '../domain/endpoint-rules.js';
 import type { HostResolver } from '../ports/host-resolver.js';
 
 export interface GuardedAgentOptions {
@@ -38,18 +38,13 @@ export function createGuardedAgents(opts: GuardedAgentOptions): GuardedAgents {
   const connect =
     (protocol: 'http:' | 'https:'): Connect =>
     (options) => {
-      if (options.socketPath) return { refuse: new EndpointRefusedError('Unix sockets are not endpoints.') };
       const host = String(options.host ?? options.hostname ?? 'localhost').replace(/^\[(.*)\]$/, '$1');
-      const port = options.port ?? options.defaultPort ?? (protocol === 'https:' ? 443 : 80);
-      const origin = originOf(protocol, host, port);
-      if (origin !== null && isAllowListed(origin, opts.allowedOrigins)) return { options };
-      if (protocol !== 'https:')
-        return { refuse: new EndpointRefusedError(`${origin ?? host} is not an allowed http origin.`) };
-      if (isIP(host) !== 0)
-        return isPublicAddress(host)
-          ? { options }
-          : { refuse: new EndpointRefusedError(`${host} is not a public address.`) };
-      return { options: { ...options, lookup } };
+      const origin = originOf(protocol, host, options.port ?? (protocol === 'https:' ? 443 : 80));
+      if (options.socketPath) return refuse('a Unix socket');
+      if (origin !== null && opts.allowedOrigins.includes(origin)) return { options };
+      if (protocol !== 'https:') return refuse(`${origin ?? host} over plain http`);
+      if (isIP(host) === 0) return { options: { ...options, lookup } };
+      return isPublicAddress(host) ? { options } : refuse(host);
     };
   return {
     httpAgent: new GuardedHttpAgent(connect('http:')),
@@ -88,6 +83,8 @@ function connectOrRefuse(
   return undefined;
 }
 
+const refuse = (what: string) => ({ refuse: new EndpointRefusedError(`Refused to connect to ${what}.`) });
+
 /** A `lookup` for net.connect that answers only when every address of the name is public. */
 function guardedLookup(resolver: HostResolver): LookupFunction {
   return (hostname, options, callback) => {
@@ -95,10 +92,7 @@ function guardedLookup(resolver: HostResolver): LookupFunction {
       .resolve(hostname)
       .then(
         (answers) => {
-          if (!allPublic(answers.map((a) => a.address)))
-            return {
-              error: new EndpointRefusedError(`${hostname} does not resolve to public addresses only.`),
-            };
+          if (!allPublic(answers.map((a) => a.address))) return { error: refuse(hostname).refuse };
           const wanted = options.family ? answers.filter((a) => a.family === options.family) : answers;
           const first = wanted[0];
           if (!first)

@@ -67,7 +67,7 @@ mappedV4.addSubnet('::ffff:0:0', 96, 'ipv6');
 
 /** Whether an IP address (as Node or DNS writes it) is a public, globally reachable unicast address. */
 export function isPublicAddress(address: string): boolean {
-  const bare = address.replace(/^\[(.*)\]$/, '$1');
+  const bare = unbracket(address);
   try {
     const family = isIP(bare);
     if (family === 4) return !blockedV4.check(bare, 'ipv4');
@@ -86,9 +86,7 @@ export function isPublicAddress(address: string): boolean {
  * bare http(s) origin.
  */
 export function canonicalOrigin(raw: string): string | null {
-  const url = parseHttpUrl(raw);
-  if (!url || !/^https?:\/\/[^/]*\/?$/i.test(raw) || hasUserinfoQueryOrFragment(raw, url)) return null;
-  return url.origin;
+  return parseOrigin(raw)?.origin ?? null;
 }
 
 /** `FILESTORE_ALLOWED_ENDPOINTS`: comma-separated origins, canonical; or the first entry that is not one. */
@@ -103,37 +101,29 @@ export function parseAllowedOrigins(raw: string): { origins: string[] } | { bad:
   return { origins };
 }
 
-/** Whether `origin` (canonical) is exactly one the operator listed. */
-export const isAllowListed = (origin: string, allowed: readonly string[]): boolean =>
-  allowed.includes(origin);
-
 /** The origin a connection goes to, canonical, for matching against the allow-list. */
 export function originOf(protocol: 'http:' | 'https:', host: string, port: number | string): string | null {
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const bare = unbracket(host);
   return canonicalOrigin(`${protocol}//${isIP(bare) === 6 ? `[${bare}]` : bare}:${port}`);
 }
 
 /**
- * Judges a URL the service would call. Refused: anything but http(s); userinfo (`user@host`);
- * a query, fragment or path other than `/` (what a tenant names is an origin); whitespace or
- * control characters (URL parsing would silently drop them); plain http and non-public IP
- * literals unless the origin is allow-listed. A host name passes on to resolution.
+ * Judges a URL the service would call. It must be a bare origin: http(s), no userinfo
+ * (`user@host`), no path but `/`, no query or fragment, nothing URL parsing would drop or
+ * rewrite (whitespace, controls, backslashes, `/..`). Then plain http and non-public IP
+ * literals are refused unless the origin is allow-listed; a host name goes on to resolution.
  */
 export function judgeEndpoint(raw: string, allowedOrigins: readonly string[]): EndpointVerdict {
-  const url = parseHttpUrl(raw);
-  if (!url) return refused('must be an http(s) URL of printable ASCII characters');
-  if (hasUserinfoQueryOrFragment(raw, url)) return refused('must not hold a user name, query or fragment');
-  // The text, not the parsed path: URL parsing turns `/..` and `/%2e%2e` into `/`.
-  if (url.pathname !== '/' || !/^https?:\/\/[^/]*\/?$/i.test(raw)) return refused('must not have a path');
+  const url = parseOrigin(raw);
+  if (!url) return refused('must be https://host[:port] with no user name, path, query or fragment');
   const origin = url.origin;
-  if (isAllowListed(origin, allowedOrigins)) return { kind: 'allow-listed', origin };
+  if (allowedOrigins.includes(origin)) return { kind: 'allow-listed', origin };
   if (url.protocol !== 'https:') return refused('must use https');
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (isIP(host) !== 0)
-    return isPublicAddress(host)
-      ? { kind: 'public-address', origin }
-      : refused('must not name a loopback, private, link-local or other non-public address');
-  return { kind: 'resolve', origin, hostname: host };
+  const host = unbracket(url.hostname);
+  if (isIP(host) === 0) return { kind: 'resolve', origin, hostname: host };
+  return isPublicAddress(host)
+    ? { kind: 'public-address', origin }
+    : refused('must not name a loopback, private, link-local or other non-public address');
 }
 
 /**
@@ -149,19 +139,18 @@ export const allPublic = (addresses: readonly string[]): boolean =>
  */
 export const NOT_PUBLIC_HOST = 'must resolve to public addresses only';
 
-function parseHttpUrl(raw: string): URL | null {
-  // URL parsing strips tabs, newlines and edge spaces, and accepts `https:host`: refuse those first.
-  if (!/^https?:\/\/[\x21-\x7e]+$/i.test(raw)) return null;
+/**
+ * The text itself is checked, not only the parsed URL: parsing drops tabs and edge spaces,
+ * turns `/..` into `/`, takes `https:host` and `\` for `/`, and hides an empty `@`, `?` or `#`.
+ */
+function parseOrigin(raw: string): URL | null {
+  if (!/^https?:\/\/[^/?#@\\]+\/?$/i.test(raw) || !/^[\x21-\x7e]+$/.test(raw)) return null;
   try {
-    const url = new URL(raw);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
+    return new URL(raw);
   } catch {
     return null;
   }
 }
 
-/** `https://@host`, `https://host?` and `https://host#` parse to empty parts: look at the text too. */
-const hasUserinfoQueryOrFragment = (raw: string, url: URL) =>
-  url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || /[@?#\\]/.test(raw);
-
+const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
 const refused = (reason: string): EndpointVerdict => ({ kind: 'refused', reason });
