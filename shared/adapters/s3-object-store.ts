@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { conflict, isStowageError } from '../domain/errors.js';
 import {
   InvalidPartsError,
   NoSuchUploadError,
@@ -122,7 +123,7 @@ const anonymous = {
     { schemeId: 'aws.auth#sigv4a', ...unsigned },
   ],
   credentials: async (): Promise<S3Credentials> => {
-    throw new ObjectStoreError('This provider has no credentials: it cannot sign URLs.');
+    throw conflict('The provider has no credentials, so the service cannot sign URLs for it.');
   },
 };
 
@@ -483,8 +484,9 @@ function noSuchUpload(key: string, cause: unknown): NoSuchUploadError {
  * The message names the operation, key, error code and status only: SDK messages and requests
  * can carry signed URLs and credentials, which stay on `cause` for local debugging.
  */
-function storeError(operation: string, key: string | null, cause: unknown): ObjectStoreError {
-  if (cause instanceof ObjectStoreError) return cause;
+function storeError(operation: string, key: string | null, cause: unknown): Error {
+  // A domain error raised on the way (an anonymous provider asked to sign) keeps its code.
+  if (cause instanceof ObjectStoreError || isStowageError(cause)) return cause;
   const name = errorName(cause) ?? 'Error';
   const status = httpStatus(cause);
   const where = key === null ? '' : ` of '${key}'`;

@@ -139,3 +139,31 @@ describe('a provider whose name resolves public at creation and to loopback late
     expect(calls).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('a provider without credentials', () => {
+  it('is refused the URLs it cannot sign with 409, leaving no pending file or reservation', async () => {
+    // Prepare: the contract lets an admin create one; the service never lends it its own key.
+    const tenant = await client(newTenant('anon'), 'alice', ['admin']);
+    const provider = await tenant.post('/v1/providers', {
+      type: 's3',
+      name: 'Anonymous',
+      config: { bucket: 'public-bucket', region: 'eu-west-1' },
+    });
+    expect(provider.status).toBe(201);
+    expect(provider.body.hasCredentials).toBe(false);
+    const bucket = await tenant.post('/v1/buckets', { name: 'Unsigned', providerId: provider.body.id });
+
+    // Act
+    const initiated = await tenant.post(`/v1/buckets/${bucket.body.id}/uploads`, {
+      filename: 'a.txt',
+      contentType: 'text/plain',
+      size: 3,
+    });
+
+    // Assess
+    expect(initiated.status).toBe(409);
+    expect(initiated.body.error.code).toBe('CONFLICT');
+    expect((await tenant.get(`/v1/files?bucketId=${bucket.body.id}`)).body.items).toEqual([]);
+    expect((await tenant.get('/v1/quota')).body).toMatchObject({ reservedBytes: 0, usedBytes: 0 });
+  });
+});
