@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeApiHandler } from '../functions/api/handler.js';
-import { createRouteMatcher } from '../functions/api/router.js';
+import { createTokenRequirement } from '../functions/api/router.js';
 import { routes } from '../functions/api/routes.js';
 import { type App, compose } from '../functions/lib/compose.js';
 import { readConfig } from '../functions/lib/config.js';
@@ -82,6 +82,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       env.S3_ACCESS_KEY_ID = embeddedS3.accessKeyId;
       env.S3_SECRET_ACCESS_KEY = embeddedS3.secretAccessKey;
       env.S3_EMBEDDED = 'true';
+      // Tests, or a laptop trying a custom provider, may use the embedded store as a tenant's
+      // "external" one: its origin is known only now, so the stack adds it to the allow-list.
+      if (/^(1|true|yes)$/i.test(env.FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER ?? ''))
+        env.FILESTORE_ALLOWED_ENDPOINTS = [env.FILESTORE_ALLOWED_ENDPOINTS, embeddedS3.endpoint]
+          .filter(Boolean)
+          .join(',');
     }
     if (!env.DYNAMODB_ENDPOINT) {
       const dynamo = await startEmbeddedDynamo({
@@ -139,13 +145,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     const authorizer = authorizerOptions(env);
-    const match = createRouteMatcher(routes);
     const server = createLocalHttpServer({
       api: makeApiHandler({ services: app.services, claimNames: config.jwt, logger }),
-      needsToken: (method, path) => {
-        const found = match(method, path);
-        return found.kind === 'found' && found.route.role !== 'public';
-      },
+      needsToken: createTokenRequirement(routes),
       authorize: createLocalAuthorizer(authorizer),
       localRoutes: localRoutes({
         devSecret: authorizer.kind === 'dev' ? authorizer.secret : null,

@@ -17,6 +17,8 @@ export default async function setup(project: TestProject) {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_OPTIONS: process.env.NODE_OPTIONS,
+    // Custom-provider tests play a tenant's own store with the embedded one, on loopback.
+    FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER: 'true',
   };
   // moto: a second, independent S3 and DynamoDB, for the conformance suite and the core flow.
   const motoMissing = motoUnavailable();

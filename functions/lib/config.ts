@@ -1,3 +1,5 @@
+import { parseAllowedOrigins } from '../../shared/domain/endpoint-rules.js';
+
 /**
  * The deployment's configuration, read once per cold start from the environment by each
  * entry point and passed down. Nothing else reads `process.env`.
@@ -55,6 +57,12 @@ export interface StowageConfig {
   } | null;
   /** Keep rejected objects under `quarantine/` instead of deleting them. */
   quarantineRejected: boolean;
+  /**
+   * `FILESTORE_ALLOWED_ENDPOINTS` (comma-separated `scheme://host[:port]`), canonical: origins a
+   * tenant's provider endpoint may name over plain http or at any address (API.md section 13.7).
+   * Exact match; every other endpoint must be https on public addresses. Tenants cannot change it.
+   */
+  allowedEndpoints: readonly string[];
   previews: {
     /** `PREVIEW_WIDTH`: every preview's width in pixels. */
     width: number;
@@ -197,6 +205,7 @@ export function readConfig(env: Env): StowageConfig {
     },
     tenantIsolation: tenantIsolation(env, uploadsBucket, str(env, 'PREVIEW_BUCKET', uploadsBucket)),
     quarantineRejected: bool(env, 'FILESTORE_QUARANTINE_REJECTED', true),
+    allowedEndpoints: allowedEndpoints(env),
     previews: {
       width: int(env, 'PREVIEW_WIDTH', 800, 16),
       maxAgeMs: int(env, 'PREVIEW_CACHE_MAX_AGE', 604_800_000, 1),
@@ -228,6 +237,15 @@ export function readConfig(env: Env): StowageConfig {
       );
   }
   return config;
+}
+
+function allowedEndpoints(env: Env): readonly string[] {
+  const parsed = parseAllowedOrigins(env.FILESTORE_ALLOWED_ENDPOINTS ?? '');
+  if ('bad' in parsed)
+    throw new ConfigError(
+      `FILESTORE_ALLOWED_ENDPOINTS entries must be scheme://host[:port] (http or https, nothing after), got "${parsed.bad}".`,
+    );
+  return parsed.origins;
 }
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {

@@ -1,3 +1,5 @@
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
@@ -16,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { conflict, isStowageError } from '../domain/errors.js';
 import {
   InvalidPartsError,
   NoSuchUploadError,
@@ -45,8 +48,14 @@ export interface S3ClientOptions {
   endpoint?: string;
   /** @default false, or true when `embedded` */
   forcePathStyle?: boolean;
-  /** Static credentials; omitted uses the SDK's default chain (the Lambda role in AWS). */
-  credentials?: S3Credentials | (() => Promise<S3Credentials>);
+  /**
+   * Static credentials; `anonymous` sends unsigned requests and cannot presign (a tenant's
+   * provider without credentials must never borrow ours); omitted uses the SDK's default chain
+   * (the Lambda role in AWS), for the deployment's own store only.
+   */
+  credentials?: S3Credentials | (() => Promise<S3Credentials>) | 'anonymous';
+  /** Agents every connection goes through (guarded-http.ts for tenants' endpoints). */
+  agents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
   /** Talking to the embedded @20minutes/s3rver: path style plus its bucket-path fix. */
   embedded?: boolean;
   /** @default 3 */
@@ -80,7 +89,8 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
     region: opts.region,
     endpoint: opts.endpoint,
     forcePathStyle: opts.forcePathStyle ?? opts.embedded ?? false,
-    credentials: opts.credentials,
+    ...(opts.credentials === 'anonymous' ? anonymous : { credentials: opts.credentials }),
+    ...(opts.agents ? { requestHandler: { ...opts.agents } } : {}),
     // The SDK default (WHEN_SUPPORTED) puts a CRC32 of the empty body into presigned PUT URLs,
     // which S3 and MinIO then refuse. The checksums we want (sha256) are set explicitly.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -104,6 +114,24 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
   }
   return client;
 }
+
+/**
+ * No identity, no signature: requests go out unsigned. The credentials that presigning still
+ * asks for refuse, so no URL is ever signed with a key that is not the provider's.
+ */
+const unsigned = {
+  identityProvider: () => async () => ({}),
+  signer: { sign: async <R>(request: R) => request },
+};
+const anonymous = {
+  httpAuthSchemes: [
+    { schemeId: 'aws.auth#sigv4', ...unsigned },
+    { schemeId: 'aws.auth#sigv4a', ...unsigned },
+  ],
+  credentials: async (): Promise<S3Credentials> => {
+    throw conflict('The provider has no credentials, so the service cannot sign URLs for it.');
+  },
+};
 
 /** The `ObjectStore` port over one bucket of AWS S3, MinIO or the embedded store. */
 export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
@@ -505,8 +533,9 @@ function noSuchUpload(key: string, cause: unknown): NoSuchUploadError {
  * The message names the operation, key, error code and status only: SDK messages and requests
  * can carry signed URLs and credentials, which stay on `cause` for local debugging.
  */
-function storeError(operation: string, key: string | null, cause: unknown): ObjectStoreError {
-  if (cause instanceof ObjectStoreError) return cause;
+function storeError(operation: string, key: string | null, cause: unknown): Error {
+  // A domain error raised on the way (an anonymous provider asked to sign) keeps its code.
+  if (cause instanceof ObjectStoreError || isStowageError(cause)) return cause;
   const name = errorName(cause) ?? 'Error';
   const status = httpStatus(cause);
   const where = key === null ? '' : ` of '${key}'`;
