@@ -97,7 +97,13 @@ describe('a tenant provider', () => {
 
   it('without credentials signs no URL at all, rather than one with the service key', async () => {
     const store = await storesFor(provider(false), null).forProvider('t', 'P-ANON');
-    const input = { key: 'tenants/t/b/f', contentLength: 3, contentType: 'text/plain', expiresInSeconds: 60 };
+    const input = {
+      key: 'tenants/t/b/f',
+      contentLength: 3,
+      contentType: 'text/plain',
+      contentDisposition: 'attachment',
+      expiresInSeconds: 60,
+    };
     // A state of the provider, not a fault: 409 CONFLICT reaches the caller (API.md section 0).
     const noCredentials = expect.objectContaining({
       code: 'CONFLICT',
