@@ -63,7 +63,6 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
     endpoint: config.s3.endpoint ?? undefined,
     forcePathStyle: config.s3.forcePathStyle,
     credentials: config.s3.credentials ?? undefined,
-    embedded: config.s3.embedded,
   });
   const systemSecrets =
     config.secrets.kind === 'secrets-manager'
@@ -219,7 +218,6 @@ function tenantScopedFactories(config: StowageConfig) {
           region: config.region,
           endpoint: config.s3.endpoint ?? undefined,
           forcePathStyle: config.s3.forcePathStyle,
-          embedded: config.s3.embedded,
           credentials: sdkCredentials(t),
         }),
         bucket,

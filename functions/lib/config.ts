@@ -14,7 +14,10 @@ export interface StowageConfig {
     endpoint: string | null;
     forcePathStyle: boolean;
     credentials: { accessKeyId: string; secretAccessKey: string } | null;
-    /** The embedded store: path-style quirk, and no checksum support (verify sha256 by reading). */
+    /**
+     * The local stack's embedded store: a declared sha256 that HEAD does not report (a multipart
+     * object) is verified by reading the object.
+     */
     embedded: boolean;
     /** An endpoint browsers use for presigned URLs, when it differs from the server's. */
     publicEndpoint: string | null;

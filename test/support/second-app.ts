@@ -12,13 +12,13 @@ import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-ob
 import type { Clock } from '../../shared/ports/clock.js';
 import { type Logger, silentLogger } from '../../shared/ports/logger.js';
 
-/** An S3 client for the stack's embedded store, with its bucket-path quirk handled. */
+/** An S3 client for the stack's embedded store, with the stack's generated key pair. */
 export function embeddedS3Client() {
   const config = inject('stackConfig');
   return createS3Client({
     region: 'us-east-1',
     endpoint: inject('s3Endpoint'),
-    embedded: true,
+    forcePathStyle: true,
     credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey },
   });
 }

@@ -187,7 +187,6 @@ export function composeFaultyApp(
     endpoint: config.s3.endpoint ?? undefined,
     forcePathStyle: config.s3.forcePathStyle,
     credentials: config.s3.credentials ?? undefined,
-    embedded: config.s3.embedded,
   });
   faults.attachS3(s3);
   const metadata = createDynamoMetadataStore({
