@@ -208,10 +208,9 @@ export function parseRange(value: string | undefined, size: number): { start: nu
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Number(match[2]);
-  if (end < start) return null;
+  if (match[2] !== '' && Number(match[2]) < start) return null;
   if (start >= size) throw unsatisfiable();
-  return { start, end: Math.min(end, size - 1) };
+  return { start, end: match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1) };
 }
 
 function setHeaders(ctx: RequestContext, headers: Record<string, string>): void {

@@ -144,13 +144,14 @@ export function checkPolicy(
   if (formBucket !== undefined && formBucket !== context.bucket) {
     throw s3Errors.accessDenied('Invalid according to Policy: the bucket field is not the bucket of the URL');
   }
-  let range: { min: number; max: number } | null = null;
+  let range = null as { min: number; max: number } | null;
   const covered = new Set<string>();
   for (const condition of policy.conditions) {
     if (condition.kind === 'content-length-range') {
-      range = range
-        ? { min: Math.max(range.min, condition.min), max: Math.min(range.max, condition.max) }
-        : condition;
+      range = {
+        min: Math.max(range?.min ?? 0, condition.min),
+        max: Math.min(range?.max ?? Number.MAX_SAFE_INTEGER, condition.max),
+      };
       continue;
     }
     covered.add(condition.field);
