@@ -27,6 +27,7 @@ export default async function setup(project: TestProject) {
   project.provide('apiUrl', stack.url);
   project.provide('s3Endpoint', stack.s3Endpoint);
   project.provide('dynamoEndpoint', stack.dynamoEndpoint);
+  project.provide('dataDir', dataDir);
   project.provide('stackConfig', {
     tableName: stack.app.config.tableName,
     uploadsBucket: stack.app.config.uploadsBucket,
@@ -44,6 +45,8 @@ declare module 'vitest' {
     apiUrl: string;
     s3Endpoint: string;
     dynamoEndpoint: string;
+    /** The stack's FILESTORE_DATA_DIR (the embedded store keeps its key pair under s3/). */
+    dataDir: string;
     stackConfig: {
       tableName: string;
       uploadsBucket: string;
