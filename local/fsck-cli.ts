@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { composeFromEnv } from '../functions/lib/compose.js';
 import { isId } from '../shared/domain/ids.js';
+import { readEmbeddedS3Credentials } from './embedded-s3/index.js';
 
 /**
  * `npm run fsck -- --tenant acme [--fix]`: the consistency check of one tenant against the
@@ -25,11 +27,18 @@ env.TABLE_NAME ||= 'stowage';
 env.UPLOADS_BUCKET ||= env.S3_BUCKET || 'stowage-uploads';
 env.PREVIEW_BUCKET ||= 'stowage-previews';
 if (!env.S3_ENDPOINT) {
-  // The local stack's embedded store and its fixed credentials.
+  // The local stack's embedded store, with the key pair it generated in its data dir.
+  const dataDir = resolve(env.FILESTORE_DATA_DIR || '.data', 's3');
+  const keys = await readEmbeddedS3Credentials(dataDir);
+  if (!keys) {
+    process.stderr.write(
+      `fsck: no embedded store key pair in ${dataDir}; start the stack once (npm start) or set S3_ENDPOINT\n`,
+    );
+    process.exit(2);
+  }
   env.S3_ENDPOINT = `http://127.0.0.1:${env.S3_PORT || 4569}`;
-  env.S3_ACCESS_KEY_ID ||= 'S3RVER';
-  env.S3_SECRET_ACCESS_KEY ||= 'S3RVER';
-  env.S3_EMBEDDED ||= 'true';
+  env.S3_ACCESS_KEY_ID ||= keys.accessKeyId;
+  env.S3_SECRET_ACCESS_KEY ||= keys.secretAccessKey;
 }
 env.DYNAMODB_ENDPOINT ||= `http://127.0.0.1:${env.DYNAMODB_PORT || 8000}`;
 env.DYNAMODB_ACCESS_KEY_ID ||= 'local';

@@ -16,7 +16,7 @@ import type { Logger } from '../shared/ports/logger.js';
 import { type AuthorizerOptions, createLocalAuthorizer } from './authorizer.js';
 import { DEFAULT_DEV_SECRET } from './dev-token.js';
 import { startEmbeddedDynamo } from './embedded-dynamodb.js';
-import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3.js';
+import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3/index.js';
 import { createLocalHttpServer } from './http-server.js';
 import { localRoutes } from './local-routes.js';
 import { createStorageEventQueue } from './storage-event-queue.js';
@@ -76,12 +76,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         port: opts.port === 0 ? 0 : Number(env.S3_PORT || 4569),
         host,
         buckets: [env.UPLOADS_BUCKET, env.PREVIEW_BUCKET],
+        // Browsers may reach the store from these origins only; by default the API's own (below).
+        allowedOrigins: corsOrigins(env),
       });
       stops.push(() => (embeddedS3 as EmbeddedS3).stop());
       env.S3_ENDPOINT = embeddedS3.endpoint;
       env.S3_ACCESS_KEY_ID = embeddedS3.accessKeyId;
       env.S3_SECRET_ACCESS_KEY = embeddedS3.secretAccessKey;
-      env.S3_EMBEDDED = 'true';
       // Tests, or a laptop trying a custom provider, may use the embedded store as a tenant's
       // "external" one: its origin is known only now, so the stack adds it to the allow-list.
       if (/^(1|true|yes)$/i.test(env.FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER ?? ''))
@@ -166,6 +167,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         }),
     );
     const { port } = server.address() as AddressInfo;
+    if (embeddedS3 && !env.FILESTORE_CORS_ORIGINS) embeddedS3.setAllowedOrigins(apiOrigins(host, port));
 
     return {
       url: `http://${host}:${port}`,
@@ -181,6 +183,22 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     await stopAll();
     throw error;
   }
+}
+
+/** FILESTORE_CORS_ORIGINS: comma-separated origins allowed to call storage from a browser. */
+function corsOrigins(env: NodeJS.ProcessEnv): string[] {
+  return (env.FILESTORE_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+}
+
+/** Where a browser opens the API (and so the demo page) when the stack listens on `host`. */
+function apiOrigins(host: string, port: number): string[] {
+  if (host === '0.0.0.0' || host === '::' || host === '127.0.0.1') {
+    return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+  }
+  return [`http://${host.includes(':') ? `[${host}]` : host}:${port}`];
 }
 
 function authorizerOptions(env: NodeJS.ProcessEnv): AuthorizerOptions {

@@ -38,6 +38,7 @@ export default async function setup(project: TestProject) {
   project.provide('apiUrl', stack.url);
   project.provide('s3Endpoint', stack.s3Endpoint);
   project.provide('dynamoEndpoint', stack.dynamoEndpoint);
+  project.provide('dataDir', dataDir);
   project.provide('stackConfig', {
     tableName: stack.app.config.tableName,
     uploadsBucket: stack.app.config.uploadsBucket,
@@ -58,6 +59,8 @@ declare module 'vitest' {
     moto: { endpoint: string; unavailable: string | null };
     s3Endpoint: string;
     dynamoEndpoint: string;
+    /** The stack's FILESTORE_DATA_DIR (the embedded store keeps its key pair under s3/). */
+    dataDir: string;
     stackConfig: {
       tableName: string;
       uploadsBucket: string;

@@ -16,8 +16,6 @@ export interface StowageConfig {
     endpoint: string | null;
     forcePathStyle: boolean;
     credentials: { accessKeyId: string; secretAccessKey: string } | null;
-    /** The embedded store: path-style quirk, and no checksum support (verify sha256 by reading). */
-    embedded: boolean;
     /** An endpoint browsers use for presigned URLs, when it differs from the server's. */
     publicEndpoint: string | null;
   };
@@ -184,7 +182,6 @@ export function readConfig(env: Env): StowageConfig {
       endpoint,
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== null),
       credentials: pair(env, 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'),
-      embedded: bool(env, 'S3_EMBEDDED', false),
       publicEndpoint: env.S3_PUBLIC_ENDPOINT || null,
     },
     dynamo: {

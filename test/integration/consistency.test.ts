@@ -88,7 +88,6 @@ describe('the consistency check', () => {
       S3_ENDPOINT: inject('s3Endpoint'),
       S3_ACCESS_KEY_ID: inject('stackConfig').s3AccessKeyId,
       S3_SECRET_ACCESS_KEY: inject('stackConfig').s3SecretAccessKey,
-      S3_EMBEDDED: 'true',
       DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
     };
     const cli = await run('npx', ['tsx', 'local/fsck-cli.ts', '--tenant', actor.tenantId, '--json'], {

@@ -79,7 +79,6 @@ export async function createFaultStack(label: string): Promise<FaultStack> {
     S3_ENDPOINT: inject('s3Endpoint'),
     S3_ACCESS_KEY_ID: stack.s3AccessKeyId,
     S3_SECRET_ACCESS_KEY: stack.s3SecretAccessKey,
-    S3_EMBEDDED: 'true',
     DYNAMODB_ENDPOINT: dynamoEndpoint,
     DYNAMODB_ACCESS_KEY_ID: 'local',
     DYNAMODB_SECRET_ACCESS_KEY: 'local',
@@ -189,7 +188,6 @@ export function composeFaultyApp(
     endpoint: config.s3.endpoint ?? undefined,
     forcePathStyle: config.s3.forcePathStyle,
     credentials: config.s3.credentials ?? undefined,
-    embedded: config.s3.embedded,
   });
   faults.attachS3(s3);
   const metadata = createDynamoMetadataStore({
