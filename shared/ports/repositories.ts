@@ -25,6 +25,12 @@ export interface PageRequest {
   limit: number;
   /** Opaque, from a previous page of the same query; a foreign or corrupt one → InvalidCursorError. */
   cursor?: string;
+  /**
+   * Items the adapter may read for this page, matching or not. Once read, the page answers
+   * what matched so far (fewer than `limit`, maybe none) with a cursor that continues after the
+   * last item read. Omitted: read until the page is exact.
+   */
+  maxRead?: number;
 }
 
 export interface ProviderRepository {
@@ -69,8 +75,9 @@ export interface FileRepository {
   createPending(file: FileRecord): Promise<void>;
   get(tenantId: string, fileId: string): Promise<FileRecord | null>;
   /**
-   * Newest first; `limit` items at most and a cursor exactly when more match. `accept` narrows
-   * further (what the caller may see) inside the same exact-page loop.
+   * Newest first; `limit` items at most and a cursor exactly when more match (or, with
+   * `page.maxRead`, when reading stopped before the index's end). `accept` narrows further (what
+   * the caller may see) inside the same loop.
    */
   list(
     query: FileListQuery,
@@ -117,7 +124,7 @@ export interface ReferenceRepository {
   /**
    * Up to `limit` file ids referenced by the entity, newest file first, starting after
    * `afterFileId`; fewer than `limit` means no more follow. (The caller filters the files and
-   * pages by file id, so no opaque cursor is needed here.)
+   * pages by file id, so no opaque cursor is needed here; it bounds its reading with `limit`.)
    */
   listFileIds(
     tenantId: string,

@@ -1,5 +1,6 @@
 import { hasRole, requireRole } from '../domain/access.js';
 import { conflict, forbidden } from '../domain/errors.js';
+import { listReadBudget } from '../domain/limits.js';
 import type { Actor, EntityRef, FileRecord, Grant, Page } from '../domain/model.js';
 import { AuditTrail } from './audit-trail.js';
 import type { FileAccessGuard } from './file-access.js';
@@ -54,7 +55,7 @@ export class ReferenceService {
     return this.files.listForEntity(
       actor.tenantId,
       entity,
-      page,
+      { ...page, maxRead: listReadBudget(actor) },
       (f) => f.status !== 'deleted' && canSee(f),
       'entity-files',
     );
