@@ -20,6 +20,7 @@ export const listReadBudget = (actor: Pick<Actor, 'roles'>): number | undefined 
 /**
  * References one file may hold. They are denormalised on the file item (DynamoDB items are at
  * most 400 KB: 100 references of the longest ids take about 13 KB), and every access check reads
- * them. Adding one more is 409 `CONFLICT`, enforced by a condition on the item's `refCount`.
+ * them. Adding one more is 409 `CONFLICT` (`details.maxReferences`), enforced by a condition on
+ * the size of the item's `refs` set in the same write. Uploads give at most 50 of them.
  */
 export const MAX_REFERENCES_PER_FILE = 100;

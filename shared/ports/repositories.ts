@@ -117,7 +117,10 @@ export interface FileRepository {
 }
 
 export interface ReferenceRepository {
-  /** Idempotent; false when the file is missing or not pending/active. */
+  /**
+   * Idempotent; false when the file is missing or not pending/active. Throws
+   * ReferenceLimitError when the file holds MAX_REFERENCES_PER_FILE others already.
+   */
   add(tenantId: string, fileId: string, ref: EntityRef, at: string): Promise<boolean>;
   /** Idempotent; false when the file is missing. */
   remove(tenantId: string, fileId: string, ref: EntityRef): Promise<boolean>;
@@ -221,6 +224,15 @@ export class QuotaExceededError extends Error {
   override readonly name = 'QuotaExceededError';
   constructor(readonly quota: Quota) {
     super('The quota cannot hold the reservation.');
+  }
+}
+export class ReferenceLimitError extends Error {
+  override readonly name = 'ReferenceLimitError';
+  constructor(
+    readonly limit: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`A file holds at most ${limit} references.`, options);
   }
 }
 export class InvalidCursorError extends Error {
