@@ -52,8 +52,15 @@ export interface BucketRepository {
   list(tenantId: string, page: PageRequest): Promise<Page<Bucket>>;
   /** Writes the whole new bucket; moves the name claim when the name changed (NameTakenError). */
   update(tenantId: string, before: Bucket, after: Bucket): Promise<void>;
-  /** False when it did not exist. */
+  /**
+   * False when it did not exist. Throws InUseError while it counts a pending, active or deleted
+   * file (the count moves in the same transactions as the files, so this is atomic).
+   */
   delete(tenantId: string, bucket: Bucket): Promise<boolean>;
+  /** Each bucket's recorded count of live files; null for a bucket written before the count. */
+  liveFileCounts(tenantId: string): Promise<Map<string, number | null>>;
+  /** Sets a bucket's count (the consistency check's repair) if it still is `seen`; false otherwise. */
+  setLiveFileCount(tenantId: string, bucketId: string, seen: number | null, actual: number): Promise<boolean>;
 }
 
 export interface FileListQuery {
@@ -69,8 +76,9 @@ export interface FileListQuery {
 
 export interface FileRepository {
   /**
-   * Writes the pending file (with its initial references) and reserves `file.size` bytes of the
-   * tenant's quota, atomically. Throws QuotaExceededError when the quota cannot hold it.
+   * Writes the pending file (with its initial references), reserves `file.size` bytes of the
+   * tenant's quota and counts the file on its bucket, atomically. Throws QuotaExceededError when
+   * the quota cannot hold it, NotFoundError when the bucket is gone.
    */
   createPending(file: FileRecord): Promise<void>;
   get(tenantId: string, fileId: string): Promise<FileRecord | null>;
