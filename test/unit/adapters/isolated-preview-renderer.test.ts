@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIsolatedPreviewRenderer } from '../../../shared/adapters/preview/isolated-preview-renderer.js';
 import { silentLogger } from '../../../shared/ports/logger.js';
 import { PreviewFailedError } from '../../../shared/ports/preview-renderer.js';
+import { flateBombPdf } from '../../support/flate-bomb.js';
 import {
   darkShare,
   decodeImage,
@@ -86,6 +88,36 @@ describe('the isolated renderer (child processes)', () => {
     }
   });
 
+  it('holds a render process under its memory ceiling: a 2 MB Flate bomb fails, the next file draws', async () => {
+    // Prepare: a page whose content inflates to 2 GiB, and the default ceiling (768 MiB)
+    const ceiling = 768 * 1024 * 1024;
+    const bounded = createIsolatedPreviewRenderer({ logger: silentLogger, timeoutMs: 120_000 });
+    const bomb = flateBombPdf(2 * 1024 ** 3);
+    expect(bomb.length).toBeLessThan(3 * 1024 * 1024);
+    // The children's own high-water mark of resident memory, read from outside while they work.
+    let peak = 0;
+    const watch = setInterval(() => {
+      for (const pid of childPids()) peak = Math.max(peak, highWaterMark(pid));
+    }, 5);
+    try {
+      // Act
+      const error = await failure(bounded.render({ bytes: bomb, mimeType: 'application/pdf', width: 800 }));
+      // Assess
+      expect(error.reason).toBe('resource-limit');
+      expect(peak).toBeGreaterThan(0);
+      expect(peak).toBeLessThan(ceiling);
+      const next = await bounded.render({
+        bytes: await pagesPdf(1),
+        mimeType: 'application/pdf',
+        width: 800,
+      });
+      expect(next).toMatchObject({ width: 800 });
+    } finally {
+      clearInterval(watch);
+      bounded.close();
+    }
+  }, 180_000);
+
   it('refuses a source above the cap without starting a process', async () => {
     const small = createIsolatedPreviewRenderer({
       logger: silentLogger,
@@ -118,3 +150,27 @@ describe('the render host environment', () => {
     expect(env).toEqual({ PATH: '/usr/bin', NODE_OPTIONS: '--enable-source-maps' });
   });
 });
+
+/** This process's child processes (the render hosts), from /proc. */
+function childPids(): number[] {
+  return readdirSync('/proc/self/task').flatMap((task) => {
+    try {
+      return readFileSync(`/proc/self/task/${task}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A process's peak resident memory so far (VmHWM), 0 once it is gone. */
+function highWaterMark(pid: number): number {
+  try {
+    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
