@@ -191,9 +191,13 @@ export function createIsolatedPreviewRenderer(
       if (closed) throw new Error('The preview renderer is closed.');
       if (!drawsPreviewOf(input.mimeType))
         throw new PreviewFailedError('unsupported', `No preview for ${input.mimeType}.`);
-      const bytes = await readSource(input.bytes, maxSourceBytes, input.size);
+      // Refused by its size before it waits; read only once a process is free, so the sources held
+      // in this process are at most one per render process, however many previews wait.
+      if (input.size !== undefined && input.size > maxSourceBytes)
+        await readSource(input.bytes, maxSourceBytes, input.size); // throws too-large, the stream destroyed
       const host = await acquire();
       try {
+        const bytes = await readSource(input.bytes, maxSourceBytes, input.size);
         const reply = await draw(host, { id: nextId++, bytes, mimeType: input.mimeType, width: input.width });
         if (reply.ok) return { png: reply.png, width: reply.width, height: reply.height };
         if (reply.reason) throw new PreviewFailedError(reply.reason, reply.message);

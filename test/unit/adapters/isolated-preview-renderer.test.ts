@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIsolatedPreviewRenderer } from '../../../shared/adapters/preview/isolated-preview-renderer.js';
 import { silentLogger } from '../../../shared/ports/logger.js';
@@ -117,6 +118,58 @@ describe('the isolated renderer (child processes)', () => {
       bounded.close();
     }
   }, 180_000);
+
+  it('reads a source only once a render process is free: sources held stay at the process count', async () => {
+    // Prepare: one process, five previews of 20 MB sources asked at once, as streams that note
+    // when their bytes start to be read; a source counts as held from then until its render ends.
+    const single = createIsolatedPreviewRenderer({ logger: silentLogger, processes: 1 });
+    const page = await pagesPdf(1);
+    const size = 20 * 1024 * 1024;
+    let held = 0;
+    let mostHeld = 0;
+    const source = () => {
+      let sent = 0;
+      let counted = false;
+      const stream = new Readable({
+        read() {
+          if (!counted) {
+            counted = true;
+            // Counted a turn later: the render before it hands its process over a few microtasks
+            // before its caller hears it finished.
+            setImmediate(() => {
+              held += 1;
+              mostHeld = Math.max(mostHeld, held);
+            });
+          }
+          // The real page first, then padding after its end: a big file that still draws.
+          const chunk =
+            sent === 0 ? Buffer.from(page) : Buffer.alloc(Math.min(1024 * 1024, size - sent), 0x20);
+          sent += chunk.length;
+          this.push(chunk);
+          if (sent >= size) this.push(null);
+        },
+      });
+      return { stream, done: () => void (held -= counted ? 1 : 0) };
+    };
+    try {
+      // Act
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, async () => {
+          const { stream, done } = source();
+          try {
+            return await single.render({ bytes: stream, size, mimeType: 'application/pdf', width: 200 });
+          } finally {
+            done();
+          }
+        }),
+      );
+      // Assess: every one answered, and never more than one source was in memory at a time
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
+      expect(mostHeld).toBe(1);
+    } finally {
+      single.close();
+    }
+  }, 120_000);
 
   it('refuses a source above the cap without starting a process', async () => {
     const small = createIsolatedPreviewRenderer({
