@@ -149,7 +149,10 @@ describe('the isolated renderer (child processes)', () => {
           if (sent >= size) this.push(null);
         },
       });
-      return { stream, done: () => void (held -= counted ? 1 : 0) };
+      const done = () => {
+        if (counted) held -= 1;
+      };
+      return { stream, done };
     };
     try {
       // Act
