@@ -54,6 +54,7 @@ const report = await services.consistency
 const wrong =
   report.objectsWithoutMetadata.length +
   report.metadataWithoutObjects.length +
+  report.bucketCounts.length +
   (report.quota.consistent ? 0 : 1);
 
 let output: string;
@@ -70,6 +71,9 @@ else {
     report.quota.consistent
       ? `  quota: ${JSON.stringify(report.quota.actual)}`
       : `  quota recorded ${JSON.stringify(report.quota.recorded)} but files add up to ${JSON.stringify(report.quota.actual)}`,
+    ...report.bucketCounts.map(
+      (b) => `  bucket ${b.bucketId}: live-file count ${b.recorded ?? 'missing'}, files ${b.actual}`,
+    ),
   ];
   output = `${lines.join('\n')}\n`;
 }

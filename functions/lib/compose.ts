@@ -259,6 +259,7 @@ function previewRenderer(config: StowageConfig, logger: Logger) {
     maxSourceBytes,
     timeoutMs,
     processes: config.previews.renderProcesses,
+    maxMemoryBytes: config.previews.renderMaxMemoryBytes,
     hostModule: config.previews.hostModule ?? undefined,
   });
 }

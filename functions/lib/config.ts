@@ -95,6 +95,12 @@ export interface StowageConfig {
     isolation: 'process' | 'none';
     /** `PREVIEW_RENDER_PROCESSES`: child processes drawing at once. */
     renderProcesses: number;
+    /**
+     * `PREVIEW_RENDER_MAX_MEMORY_MB`: memory each render process may use (its data segment is
+     * limited to it and it is killed above it as resident memory); a file that needs more fails
+     * with reason `resource-limit`. The default leaves the parent room in a 1024 MB function.
+     */
+    renderMaxMemoryBytes: number;
     /** `PREVIEW_HOST_MODULE`: the bundled `render-host` module, when it is not beside the renderer. */
     hostModule: string | null;
   };
@@ -214,6 +220,7 @@ export function readConfig(env: Env): StowageConfig {
       onDemand: previewOnDemand(env),
       isolation: oneOf(env, 'PREVIEW_ISOLATION', ['process', 'none'] as const, 'process'),
       renderProcesses: int(env, 'PREVIEW_RENDER_PROCESSES', 1, 1),
+      renderMaxMemoryBytes: int(env, 'PREVIEW_RENDER_MAX_MEMORY_MB', 768, 128) * MiB,
       hostModule: env.PREVIEW_HOST_MODULE || null,
     },
     secrets: env.SECRETS_PREFIX

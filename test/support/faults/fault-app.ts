@@ -140,6 +140,8 @@ export interface ApiAnswer {
 /** One composition of the service whose SDK clients carry a fault injector. */
 export interface FaultyApp {
   faults: FaultInjector;
+  /** The app's real DynamoDB client, for tests that watch what it reads. */
+  dynamo: DynamoDBClient;
   services: Services;
   deps: ServiceDeps;
   metadata: MetadataStore;
@@ -226,6 +228,7 @@ export function composeFaultyApp(
 
   return {
     faults,
+    dynamo,
     services,
     deps,
     metadata,
