@@ -162,6 +162,7 @@ function seededFile(i: number): FileRecord {
     multipart: null,
     references: [ticket],
     objectKey: objectKeys.file(tenantId, bucketId, id),
+    validatedObject: null,
   };
 }
 

@@ -4,7 +4,7 @@ import { createDynamoMetadataStore } from '../../shared/adapters/dynamodb/create
 import { tableKeys } from '../../shared/domain/keys.js';
 import { InUseError, type MetadataStore, NotFoundError } from '../../shared/ports/repositories.js';
 import { type Client, client, newTenant } from '../support/api.js';
-import { aBucket, aFile, at, createTestStore, type TestStore } from './dynamodb-store-fixture.js';
+import { ANY_OBJECT, aBucket, aFile, at, createTestStore, type TestStore } from './dynamodb-store-fixture.js';
 
 /**
  * Issue 9, item 12: `DELETE /v1/buckets/{id}` checked for files, then deleted; an upload
@@ -105,7 +105,12 @@ describe('the live-file count on the bucket item', () => {
     expect(await store.files.reject(rejected, 'SIZE_MISMATCH', at(10))).toBe(true);
     expect(await store.files.abandon(abandoned)).toBe(true);
     expect(
-      await store.files.activate(purged, { mimeType: 'application/pdf', sha256: null, at: at(11) }),
+      await store.files.activate(purged, {
+        mimeType: 'application/pdf',
+        sha256: null,
+        validatedObject: ANY_OBJECT,
+        at: at(11),
+      }),
     ).toBe(true);
     const active = { ...purged, status: 'active' as const };
     expect(await store.files.softDelete(active, at(12))).toBe(true);
