@@ -175,10 +175,11 @@ const steps: Step[] = [
 
 async function start(app: FaultyApp, actor: Actor, upload: Upload) {
   const bucket = await app.services.buckets.create(actor, { name: 'Inbox' });
-  const bytes = upload === 'png-as-pdf' ? PNG_1x1 : upload === 'csv-multipart' ? CSV_ONE_PART : CSV;
+  const multipart = upload === 'csv-multipart' || upload === 'csv-multipart-sha256';
+  const bytes = upload === 'png-as-pdf' ? PNG_1x1 : multipart ? CSV_ONE_PART : CSV;
   const started = await uploaded(app, actor, bucket.id, bytes, {
     contentType: upload === 'png-as-pdf' ? 'application/pdf' : 'text/csv',
-    multipart: upload === 'csv-multipart' || upload === 'csv-multipart-sha256',
+    multipart,
     sha256: upload === 'csv-multipart-sha256' ? createHash('sha256').update(bytes).digest('hex') : undefined,
   });
   return { bucket, bytes, ...started };
