@@ -22,6 +22,7 @@ export interface EmbeddedS3Options {
   accessKeyId?: string;
   /** @default 'S3RVER' */
   secretAccessKey?: string;
+  allowedOrigins?: string[]; // honoured by the new store (embedded-s3 branch)
 }
 
 export interface EmbeddedS3 {

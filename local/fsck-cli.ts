@@ -1,6 +1,10 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { composeFromEnv } from '../functions/lib/compose.js';
+import { compose } from '../functions/lib/compose.js';
+import type { StowageConfig } from '../functions/lib/config.js';
 import { isId } from '../shared/domain/ids.js';
+import { DYNAMODB_KEY_FILE, DYNAMODB_KEY_PREFIX, loadOrCreateKeyPair } from './key-pair-file.js';
+import { readLocalConfig } from './local-config.js';
 
 /**
  * `npm run fsck -- --tenant acme [--fix]`: the consistency check of one tenant against the
@@ -20,22 +24,36 @@ if (!isId(values.tenant)) {
   process.exit(2);
 }
 
-const env = { ...process.env };
-env.TABLE_NAME ||= 'stowage';
-env.UPLOADS_BUCKET ||= env.S3_BUCKET || 'stowage-uploads';
-env.PREVIEW_BUCKET ||= 'stowage-previews';
-if (!env.S3_ENDPOINT) {
-  // The local stack's embedded store and its fixed credentials.
-  env.S3_ENDPOINT = `http://127.0.0.1:${env.S3_PORT || 4569}`;
-  env.S3_ACCESS_KEY_ID ||= 'S3RVER';
-  env.S3_SECRET_ACCESS_KEY ||= 'S3RVER';
-  env.S3_EMBEDDED ||= 'true';
-}
-env.DYNAMODB_ENDPOINT ||= `http://127.0.0.1:${env.DYNAMODB_PORT || 8000}`;
-env.DYNAMODB_ACCESS_KEY_ID ||= 'local';
-env.DYNAMODB_SECRET_ACCESS_KEY ||= 'local';
+// The servers of a running `npm start` on this data directory, or those the environment names.
+const local = readLocalConfig(process.env);
+const near = local.host === '0.0.0.0' || local.host === '::' ? '127.0.0.1' : local.host;
+const at = (port: number) => `http://${near.includes(':') ? `[${near}]` : near}:${port}`;
+const config: StowageConfig = {
+  ...local.service,
+  s3:
+    local.s3.kind === 'embedded'
+      ? {
+          ...local.service.s3,
+          endpoint: at(local.s3.port),
+          forcePathStyle: true,
+          // The embedded store's key pair (s3rver's built-in one unless S3_ACCESS_KEY_ID says otherwise).
+          credentials: local.service.s3.credentials ?? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+          embedded: true,
+        }
+      : local.service.s3,
+  dynamo:
+    local.dynamo.kind === 'embedded'
+      ? {
+          endpoint: at(local.dynamo.port),
+          credentials: await loadOrCreateKeyPair(join(local.dataDir, DYNAMODB_KEY_FILE), DYNAMODB_KEY_PREFIX),
+        }
+      : {
+          ...local.service.dynamo,
+          credentials: local.service.dynamo.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+        },
+};
 
-const { services } = composeFromEnv(env);
+const { services } = compose(config);
 const report = await services.consistency
   .check(values.tenant, { fix: values.fix ?? false })
   .catch((error: unknown) => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startLocalStack } from '../local/stack.js';
+import { startSecondOrigin } from './support/second-origin.js';
 
 /**
  * Starts the local stack once per test run, exactly as `npm start` composes it (embedded S3
@@ -12,10 +13,13 @@ import { startLocalStack } from '../local/stack.js';
  */
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), 'stowage-test-'));
+  // The demo page served from a second origin, which the stack must answer CORS for.
+  const secondOrigin = await startSecondOrigin();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_OPTIONS: process.env.NODE_OPTIONS,
+    FILESTORE_CORS_ORIGINS: secondOrigin.origin,
   };
   const stack = await startLocalStack({
     env,
@@ -23,8 +27,13 @@ export default async function setup(project: TestProject) {
     dataDir,
     inMemoryDynamo: true,
     maintenanceIntervalMs: 0,
+  }).catch(async (error: unknown) => {
+    await secondOrigin.stop();
+    throw error;
   });
+  secondOrigin.setApiUrl(stack.url);
   project.provide('apiUrl', stack.url);
+  project.provide('secondOrigin', secondOrigin.origin);
   project.provide('s3Endpoint', stack.s3Endpoint);
   project.provide('dynamoEndpoint', stack.dynamoEndpoint);
   project.provide('stackConfig', {
@@ -32,9 +41,14 @@ export default async function setup(project: TestProject) {
     uploadsBucket: stack.app.config.uploadsBucket,
     s3AccessKeyId: stack.app.config.s3.credentials?.accessKeyId ?? '',
     s3SecretAccessKey: stack.app.config.s3.credentials?.secretAccessKey ?? '',
+    dynamoAccessKeyId: stack.app.config.dynamo.credentials?.accessKeyId ?? '',
+    dynamoSecretAccessKey: stack.app.config.dynamo.credentials?.secretAccessKey ?? '',
   });
+  project.provide('dynamoPid', stack.dynamoPid ?? 0);
+  project.provide('corsOrigins', stack.corsOrigins);
   return async () => {
     await stack.stop();
+    await secondOrigin.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
 }
@@ -42,6 +56,8 @@ export default async function setup(project: TestProject) {
 declare module 'vitest' {
   export interface ProvidedContext {
     apiUrl: string;
+    /** The demo page's second origin (listed in FILESTORE_CORS_ORIGINS). */
+    secondOrigin: string;
     s3Endpoint: string;
     dynamoEndpoint: string;
     stackConfig: {
@@ -49,6 +65,11 @@ declare module 'vitest' {
       uploadsBucket: string;
       s3AccessKeyId: string;
       s3SecretAccessKey: string;
+      dynamoAccessKeyId: string;
+      dynamoSecretAccessKey: string;
     };
+    /** DynamoDB Local's Java process. */
+    dynamoPid: number;
+    corsOrigins: string[];
   }
 }

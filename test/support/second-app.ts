@@ -11,6 +11,7 @@ import { ensureTable } from '../../shared/adapters/dynamodb/table-definition.js'
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import { type Logger, silentLogger } from '../../shared/ports/logger.js';
+import { stackDynamoCredentials } from './dynamo.js';
 
 /** An S3 client for the stack's embedded store, with its bucket-path quirk handled. */
 export function embeddedS3Client() {
@@ -69,7 +70,7 @@ export async function composeSecondApp(
     const admin = new DynamoDBClient({
       region: 'us-east-1',
       endpoint: dynamoEndpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: stackDynamoCredentials(),
     });
     await ensureTable(admin, tableName);
     admin.destroy();
@@ -82,8 +83,8 @@ export async function composeSecondApp(
     S3_SECRET_ACCESS_KEY: stack.s3SecretAccessKey,
     S3_EMBEDDED: 'true',
     DYNAMODB_ENDPOINT: dynamoEndpoint,
-    DYNAMODB_ACCESS_KEY_ID: 'local',
-    DYNAMODB_SECRET_ACCESS_KEY: 'local',
+    DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
+    DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,
     FILESTORE_DATA_DIR: await mkdtemp(join(tmpdir(), `stowage-${opts.label}-`)),
     ...opts.env,
   });
