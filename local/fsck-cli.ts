@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { compose } from '../functions/lib/compose.js';
 import type { StowageConfig } from '../functions/lib/config.js';
 import { isId } from '../shared/domain/ids.js';
-import { DYNAMODB_KEY_FILE, DYNAMODB_KEY_PREFIX, loadOrCreateKeyPair } from './key-pair-file.js';
+import { LOCAL_KEY_FILE, LOCAL_KEY_PREFIX, loadOrCreateKeyPair } from './key-pair-file.js';
 import { readLocalConfig } from './local-config.js';
 
 /**
@@ -28,6 +28,7 @@ if (!isId(values.tenant)) {
 const local = readLocalConfig(process.env);
 const near = local.host === '0.0.0.0' || local.host === '::' ? '127.0.0.1' : local.host;
 const at = (port: number) => `http://${near.includes(':') ? `[${near}]` : near}:${port}`;
+const keyPair = await loadOrCreateKeyPair(join(local.dataDir, LOCAL_KEY_FILE), LOCAL_KEY_PREFIX);
 const config: StowageConfig = {
   ...local.service,
   s3:
@@ -36,8 +37,7 @@ const config: StowageConfig = {
           ...local.service.s3,
           endpoint: at(local.s3.port),
           forcePathStyle: true,
-          // The embedded store's key pair (s3rver's built-in one unless S3_ACCESS_KEY_ID says otherwise).
-          credentials: local.service.s3.credentials ?? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+          credentials: local.service.s3.credentials ?? keyPair,
           embedded: true,
         }
       : local.service.s3,
@@ -45,7 +45,7 @@ const config: StowageConfig = {
     local.dynamo.kind === 'embedded'
       ? {
           endpoint: at(local.dynamo.port),
-          credentials: await loadOrCreateKeyPair(join(local.dataDir, DYNAMODB_KEY_FILE), DYNAMODB_KEY_PREFIX),
+          credentials: keyPair,
         }
       : {
           ...local.service.dynamo,

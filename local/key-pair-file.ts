@@ -3,9 +3,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../functions/lib/config.js';
 
-/** Where the stack keeps DynamoDB Local's key pair, under its data directory. */
-export const DYNAMODB_KEY_FILE = 'dynamodb-local.credentials.json';
-export const DYNAMODB_KEY_PREFIX = 'DDBLOCAL';
+/**
+ * The stack's own key pair, under its data directory: the embedded servers (the S3 store and
+ * DynamoDB Local's proxy) accept requests signed with it, one pair as one AWS account has.
+ */
+export const LOCAL_KEY_FILE = 'local-credentials.json';
+export const LOCAL_KEY_PREFIX = 'STOWAGELOCAL';
 
 export interface KeyPair {
   accessKeyId: string;

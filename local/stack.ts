@@ -16,7 +16,7 @@ import { createCors } from './cors.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
 import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3.js';
 import { createLocalHttpServer } from './http-server.js';
-import { DYNAMODB_KEY_FILE, DYNAMODB_KEY_PREFIX, loadOrCreateKeyPair } from './key-pair-file.js';
+import { LOCAL_KEY_FILE, LOCAL_KEY_PREFIX, loadOrCreateKeyPair } from './key-pair-file.js';
 import { type LocalConfig, ownOrigins, readLocalConfig } from './local-config.js';
 import { localRoutes } from './local-routes.js';
 import { prepareStores } from './prepare-stores.js';
@@ -90,9 +90,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const { port } = http.server.address() as AddressInfo;
     const corsOrigins = [...new Set([...ownOrigins(local.host, port), ...local.corsOrigins])];
 
+    const keyPair = await loadOrCreateKeyPair(join(local.dataDir, LOCAL_KEY_FILE), LOCAL_KEY_PREFIX);
     let embeddedS3: EmbeddedS3 | null = null;
     if (local.s3.kind === 'embedded') {
       embeddedS3 = await startEmbeddedS3({
+        ...keyPair,
         dataDir: join(local.dataDir, 's3'),
         port: local.s3.port,
         host: local.host,
@@ -107,7 +109,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         dataDir: local.dynamo.inMemory ? undefined : join(local.dataDir, 'dynamodb'),
         port: local.dynamo.port,
         host: local.host,
-        credentials: await loadOrCreateKeyPair(join(local.dataDir, DYNAMODB_KEY_FILE), DYNAMODB_KEY_PREFIX),
+        // The pair the store reports (ours, unless it chose its own): one pair signs for both,
+        // as one set of credentials does in AWS, so per-tenant sessions work on either.
+        credentials: embeddedS3
+          ? { accessKeyId: embeddedS3.accessKeyId, secretAccessKey: embeddedS3.secretAccessKey }
+          : keyPair,
       });
       stops.push((dynamo as EmbeddedDynamo).stop);
     }
