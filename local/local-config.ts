@@ -31,6 +31,8 @@ export interface LocalConfig {
    * (`S3_ENDPOINT`, `DYNAMODB_ENDPOINT`) instead of stopping with what to create.
    */
   createMissing: boolean;
+  /** `FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER`: add the embedded store's origin to `allowedEndpoints`. */
+  allowEmbeddedS3Provider: boolean;
   auth: AuthorizerOptions;
   /** The embedded store on `S3_PORT`, or the server `S3_ENDPOINT` names (in `service.s3`). */
   s3: { kind: 'embedded'; port: number } | { kind: 'external' };
@@ -56,6 +58,7 @@ export function readLocalConfig(env: Env): LocalConfig {
     maintenanceIntervalMs: int(env, 'FILESTORE_MAINTENANCE_INTERVAL_MS', 60_000),
     corsOrigins: origins(env, 'FILESTORE_CORS_ORIGINS'),
     createMissing: bool(env, 'FILESTORE_CREATE_MISSING', false),
+    allowEmbeddedS3Provider: bool(env, 'FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER', false),
     auth: auth(env),
     s3: env.S3_ENDPOINT ? { kind: 'external' } : { kind: 'embedded', port: port(env, 'S3_PORT', 4569) },
     dynamo: env.DYNAMODB_ENDPOINT

@@ -1,13 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { makeApiHandler } from '../functions/api/handler.js';
-import { createRouteMatcher } from '../functions/api/router.js';
+import { createTokenRequirement } from '../functions/api/router.js';
 import { routes } from '../functions/api/routes.js';
 import { type App, compose } from '../functions/lib/compose.js';
 import type { StowageConfig } from '../functions/lib/config.js';
 import { makeMaintenanceHandler } from '../functions/maintenance/handler.js';
 import { makeProcessUploadHandler } from '../functions/process-upload/handler.js';
 import { createJsonLogger } from '../shared/adapters/json-logger.js';
+import { canonicalOrigin } from '../shared/domain/endpoint-rules.js';
 import { objectKeys } from '../shared/domain/keys.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
@@ -117,7 +118,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       });
       stops.push((dynamo as EmbeddedDynamo).stop);
     }
-    const config = serviceConfig(local.service, embeddedS3, dynamo);
+    const config = serviceConfig(local, embeddedS3, dynamo);
     await prepareStores({
       config,
       externalS3: embeddedS3 === null,
@@ -154,13 +155,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stops.push(async () => clearInterval(timer));
     }
 
-    const match = createRouteMatcher(routes);
     http.serve({
       api: makeApiHandler({ services: app.services, claimNames: config.jwt, logger }),
-      needsToken: (method, path) => {
-        const found = match(method, path);
-        return found.kind === 'found' && found.route.role !== 'public';
-      },
+      needsToken: createTokenRequirement(routes),
       authorize: createLocalAuthorizer(local.auth),
       localRoutes: localRoutes({
         devSecret: local.auth.kind === 'dev' ? local.auth.secret : null,
@@ -215,12 +212,19 @@ function withOverrides(local: LocalConfig, opts: LocalStackOptions): LocalConfig
 
 /** The service's config with what the embedded servers decided: their endpoints and key pairs. */
 function serviceConfig(
-  base: StowageConfig,
+  local: LocalConfig,
   s3: EmbeddedS3 | null,
   dynamo: EmbeddedDynamo | null,
 ): StowageConfig {
+  const base = local.service;
   return {
     ...base,
+    // Tests, or a laptop trying a custom provider, may use the embedded store as a tenant's
+    // "external" one: its origin is known only now.
+    allowedEndpoints:
+      s3 && local.allowEmbeddedS3Provider
+        ? [...new Set([...base.allowedEndpoints, canonicalOrigin(s3.endpoint) ?? s3.endpoint])]
+        : base.allowedEndpoints,
     s3: s3
       ? {
           ...base.s3,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startLocalStack } from '../local/stack.js';
+import { motoUnavailable, startMoto } from './support/moto-server.js';
 import { startSecondOrigin } from './support/second-origin.js';
 
 /**
@@ -20,7 +21,17 @@ export default async function setup(project: TestProject) {
     HOME: process.env.HOME,
     NODE_OPTIONS: process.env.NODE_OPTIONS,
     FILESTORE_CORS_ORIGINS: secondOrigin.origin,
+    // Custom-provider tests play a tenant's own store with the embedded one, on loopback.
+    FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER: 'true',
   };
+  // moto: a second, independent S3 and DynamoDB, for the conformance suite and the core flow.
+  const motoMissing = motoUnavailable();
+  if (motoMissing && process.env.CI) throw new Error(`CI needs moto for the second backend: ${motoMissing}`);
+  const moto = motoMissing ? null : await startMoto();
+  project.provide(
+    'moto',
+    moto ? { endpoint: moto.endpoint, unavailable: null } : { endpoint: '', unavailable: motoMissing },
+  );
   const stack = await startLocalStack({
     env,
     port: 0,
@@ -29,6 +40,7 @@ export default async function setup(project: TestProject) {
     maintenanceIntervalMs: 0,
   }).catch(async (error: unknown) => {
     await secondOrigin.stop();
+    await moto?.stop();
     throw error;
   });
   secondOrigin.setApiUrl(stack.url);
@@ -49,6 +61,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stack.stop();
     await secondOrigin.stop();
+    await moto?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
 }
@@ -58,6 +71,8 @@ declare module 'vitest' {
     apiUrl: string;
     /** The demo page's second origin (listed in FILESTORE_CORS_ORIGINS). */
     secondOrigin: string;
+    /** moto's endpoint, or why it could not run here (the moto tests then say so and skip). */
+    moto: { endpoint: string; unavailable: string | null };
     s3Endpoint: string;
     dynamoEndpoint: string;
     stackConfig: {

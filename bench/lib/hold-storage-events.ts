@@ -9,7 +9,7 @@ import type { ValidationService } from '../../shared/services/validation-service
 export function holdStorageEvents(validation: ValidationService) {
   const held = new Set<string>();
   const onObjectCreated = validation.onObjectCreated.bind(validation);
-  validation.onObjectCreated = async (objectKey) => (held.has(objectKey) ? null : onObjectCreated(objectKey));
+  validation.onObjectCreated = async (object) => (held.has(object.key) ? null : onObjectCreated(object));
   return {
     hold(objectKey: string) {
       held.add(objectKey);

@@ -2,9 +2,9 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import * as z from 'zod';
 import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
 import { requireRole } from '../../shared/domain/access.js';
-import { StowageError, unauthenticated, validationFailed } from '../../shared/domain/errors.js';
+import { StowageError, validationFailed } from '../../shared/domain/errors.js';
 import type { Services } from '../../shared/services/index.js';
-import { actorFromClaims, type ClaimNames } from './claims.js';
+import { actorFromRequest, type ClaimNames } from './claims.js';
 import { buildOpenApi } from './openapi.js';
 import type { HttpMethod, HttpResponse, Route } from './route.js';
 
@@ -58,6 +58,21 @@ export function createRouteMatcher(routes: readonly Route[]) {
   };
 }
 
+/**
+ * Whether a request must carry a verified token before the function sees it: what API
+ * Gateway's JWT authorizer guards in AWS (infra/constructs/api-routes.ts), and what the local
+ * stack's authorizer checks. Every known path but the public routes, wrong methods included.
+ */
+export function createTokenRequirement(routes: readonly Route[]) {
+  const match = createRouteMatcher(routes);
+  return (method: string, path: string): boolean => {
+    if (path === OPENAPI_PATH) return method !== 'GET';
+    const found = match(method, path);
+    if (found.kind === 'found') return found.route.role !== 'public';
+    return found.kind === 'method-not-allowed';
+  };
+}
+
 function decodeParams(params: Record<string, string>): Record<string, string> {
   try {
     return Object.fromEntries(
@@ -86,19 +101,27 @@ export function createRouter(routes: readonly Route[], services: Services, claim
   return async (event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<HttpResponse> => {
     const found = match(event.requestContext.http.method, event.rawPath);
     if (found.kind === 'not-found') throw new StowageError('NOT_FOUND', 'No such route.');
-    if (found.kind === 'method-not-allowed')
+    // 401 comes first (API.md section 0), for a known path's other methods too: in AWS the
+    // authorizer guards those routes, so anonymous traffic never reaches this function.
+    const authenticate = () =>
+      actorFromRequest(
+        {
+          claims: event.requestContext.authorizer?.jwt?.claims as Record<string, unknown> | undefined,
+          authorization: event.headers?.authorization,
+        },
+        claimNames,
+      );
+    if (found.kind === 'method-not-allowed') {
+      authenticate();
       throw new StowageError('METHOD_NOT_ALLOWED', 'This path does not take that method.', undefined, {
         cause: { allow: found.allow },
       });
+    }
     const { route, params } = found;
     if (route.role === 'public')
       return route.handle({ actor: undefined as never, params, query: {}, body: undefined }, services);
 
-    const claims = event.requestContext.authorizer?.jwt?.claims as unknown as
-      | Record<string, unknown>
-      | undefined;
-    if (!claims) throw unauthenticated();
-    const actor = actorFromClaims(claims, claimNames);
+    const actor = authenticate();
     if (actor.roles.length === 0)
       throw new StowageError('FORBIDDEN', 'The token grants none of the roles admin, member or viewer.');
     requireRole(actor, route.role);

@@ -3,7 +3,9 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dnsHostResolver } from '../../shared/adapters/dns-host-resolver.js';
 import { createDynamoMetadataStore } from '../../shared/adapters/dynamodb/create-dynamo-metadata-store.js';
+import { createGuardedAgents } from '../../shared/adapters/guarded-http.js';
 import { createJsonLogger } from '../../shared/adapters/json-logger.js';
 import { createLocalSecretStore } from '../../shared/adapters/local-secret-store.js';
 import {
@@ -26,6 +28,7 @@ import { createUlidGenerator } from '../../shared/adapters/ulid-id-generator.js'
 import { DEFAULT_PROVIDER_ID } from '../../shared/domain/ids.js';
 import type { Provider } from '../../shared/domain/model.js';
 import { type Clock, systemClock } from '../../shared/ports/clock.js';
+import type { HostResolver } from '../../shared/ports/host-resolver.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { MetadataStore } from '../../shared/ports/repositories.js';
 import { createServices, type ServiceDeps, type Services } from '../../shared/services/index.js';
@@ -47,8 +50,13 @@ export interface App {
 }
 
 /** The composition root shared by every entry point: SDK clients and adapters, built once. */
-export function compose(config: StowageConfig, overrides: { clock?: Clock; logger?: Logger } = {}): App {
+export function compose(
+  config: StowageConfig,
+  overrides: { clock?: Clock; logger?: Logger; resolver?: HostResolver } = {},
+): App {
   const logger = overrides.logger ?? createJsonLogger({ service: 'stowage' });
+  // One resolver for the endpoint check at creation and the guard at connect time (tests inject one).
+  const resolver = overrides.resolver ?? dnsHostResolver;
   const dynamo = new DynamoDBClient({
     region: config.region,
     ...(config.dynamo.endpoint ? { endpoint: config.dynamo.endpoint } : {}),
@@ -93,6 +101,7 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
     // Read through the router at call time, so the lookup runs with the caller's tenant scope.
     providers: { get: (tenantId, providerId) => metadata.providers.get(tenantId, providerId) },
     secrets,
+    agents: createGuardedAgents({ allowedOrigins: config.allowedEndpoints, resolver }),
   });
   const systemPreviewCache = createS3ObjectStore({ client: s3, bucket: config.previewBucket });
   const previewCache = routeByTenant({
@@ -109,15 +118,17 @@ export function compose(config: StowageConfig, overrides: { clock?: Clock; logge
     clock: overrides.clock ?? systemClock,
     ids: createUlidGenerator(),
     logger,
+    resolver,
     settings: {
       maxFileSize: config.limits.maxFileSize,
       multipartThreshold: config.limits.multipartThreshold,
       minPartSize: config.limits.minPartSize,
       uploadUrlTtlSeconds: config.limits.uploadUrlTtlSeconds,
+      partUrlTtlSeconds: config.limits.partUrlTtlSeconds,
       downloadUrlTtlSeconds: config.limits.downloadUrlTtlSeconds,
       quarantineRejected: config.quarantineRejected,
-      verifyChecksumByReading: config.s3.embedded,
       sniffBytes: 4100,
+      allowedEndpoints: config.allowedEndpoints,
     },
     previews: {
       renderer: previewRenderer(config, logger),
@@ -177,7 +188,11 @@ function tenantScopedFactories(config: StowageConfig) {
   if (!isolation) return null;
   // Presigned URLs die with the credentials that signed them: renew well before that.
   const urlLifetimeMs =
-    Math.max(config.limits.uploadUrlTtlSeconds, config.limits.downloadUrlTtlSeconds) * 1000;
+    Math.max(
+      config.limits.uploadUrlTtlSeconds,
+      config.limits.partUrlTtlSeconds,
+      config.limits.downloadUrlTtlSeconds,
+    ) * 1000;
   const refreshBeforeMs = urlLifetimeMs + 60_000;
   const credentialsFor = createStsTenantCredentials({
     sts: new STSClient({ region: config.region }),

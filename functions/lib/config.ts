@@ -1,3 +1,5 @@
+import { parseAllowedOrigins } from '../../shared/domain/endpoint-rules.js';
+
 /**
  * The deployment's configuration, read once per cold start from the environment by each
  * entry point and passed down. Nothing else reads `process.env`.
@@ -33,7 +35,10 @@ export interface StowageConfig {
     /** Above this size uploads are multipart. */
     multipartThreshold: number;
     minPartSize: number;
+    /** Single PUT/POST upload URLs: create-once, and only as long as a browser needs to start. */
     uploadUrlTtlSeconds: number;
+    /** Multipart part URLs (all issued at initiation until parts come on demand). */
+    partUrlTtlSeconds: number;
     downloadUrlTtlSeconds: number;
   };
   /**
@@ -52,6 +57,12 @@ export interface StowageConfig {
   } | null;
   /** Keep rejected objects under `quarantine/` instead of deleting them. */
   quarantineRejected: boolean;
+  /**
+   * `FILESTORE_ALLOWED_ENDPOINTS` (comma-separated `scheme://host[:port]`), canonical: origins a
+   * tenant's provider endpoint may name over plain http or at any address (API.md section 13.7).
+   * Exact match; every other endpoint must be https on public addresses. Tenants cannot change it.
+   */
+  allowedEndpoints: readonly string[];
   previews: {
     /** `PREVIEW_WIDTH`: every preview's width in pixels. */
     width: number;
@@ -155,6 +166,12 @@ function tenantIsolation(
   };
 }
 
+/**
+ * A URL dies with the credentials that signed it, and a tenant's STS session (role chaining)
+ * lasts at most an hour: URLs longer than half of it would make every request renew it.
+ */
+const MAX_URL_TTL_WITH_TENANT_SESSIONS = 1800;
+
 export function readConfig(env: Env): StowageConfig {
   const uploadsBucket = str(env, 'UPLOADS_BUCKET', env.S3_BUCKET);
   const endpoint = env.S3_ENDPOINT || null;
@@ -182,11 +199,13 @@ export function readConfig(env: Env): StowageConfig {
       maxFileSize: int(env, 'FILESTORE_MAX_FILE_SIZE', 5 * GiB, 1),
       multipartThreshold: int(env, 'FILESTORE_MULTIPART_THRESHOLD', 100 * MiB, 5 * MiB),
       minPartSize: int(env, 'FILESTORE_MIN_PART_SIZE', 8 * MiB, 5 * MiB),
-      uploadUrlTtlSeconds: int(env, 'FILESTORE_UPLOAD_URL_TTL_SECONDS', 3600, 60),
+      uploadUrlTtlSeconds: int(env, 'FILESTORE_UPLOAD_URL_TTL_SECONDS', 600, 60),
+      partUrlTtlSeconds: int(env, 'FILESTORE_PART_URL_TTL_SECONDS', 3600, 60),
       downloadUrlTtlSeconds: int(env, 'FILESTORE_DOWNLOAD_URL_TTL_SECONDS', 300, 1),
     },
     tenantIsolation: tenantIsolation(env, uploadsBucket, str(env, 'PREVIEW_BUCKET', uploadsBucket)),
     quarantineRejected: bool(env, 'FILESTORE_QUARANTINE_REJECTED', true),
+    allowedEndpoints: allowedEndpoints(env),
     previews: {
       width: int(env, 'PREVIEW_WIDTH', 800, 16),
       maxAgeMs: int(env, 'PREVIEW_CACHE_MAX_AGE', 604_800_000, 1),
@@ -208,7 +227,25 @@ export function readConfig(env: Env): StowageConfig {
           keyBase64: env.FILESTORE_SECRET_KEY || null,
         },
   };
+  if (config.tenantIsolation) {
+    const { uploadUrlTtlSeconds, partUrlTtlSeconds, downloadUrlTtlSeconds } = config.limits;
+    const longest = Math.max(uploadUrlTtlSeconds, partUrlTtlSeconds, downloadUrlTtlSeconds);
+    if (longest > MAX_URL_TTL_WITH_TENANT_SESSIONS)
+      throw new ConfigError(
+        `With TENANT_ROLE_ARN, presigned URLs may live at most ${MAX_URL_TTL_WITH_TENANT_SESSIONS} s ` +
+          `(tenant sessions last an hour); FILESTORE_*_URL_TTL_SECONDS asks for ${longest} s.`,
+      );
+  }
   return config;
+}
+
+function allowedEndpoints(env: Env): readonly string[] {
+  const parsed = parseAllowedOrigins(env.FILESTORE_ALLOWED_ENDPOINTS ?? '');
+  if ('bad' in parsed)
+    throw new ConfigError(
+      `FILESTORE_ALLOWED_ENDPOINTS entries must be scheme://host[:port] (http or https, nothing after), got "${parsed.bad}".`,
+    );
+  return parsed.origins;
 }
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {

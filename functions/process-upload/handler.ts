@@ -2,7 +2,7 @@ import type { S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
 import { parseFileObjectKey } from '../../shared/domain/keys.js';
 import type { Logger } from '../../shared/ports/logger.js';
-import type { ValidationService } from '../../shared/services/validation-service.js';
+import type { CreatedObject, ValidationService } from '../../shared/services/validation-service.js';
 import { composeFromEnv, settlingScheduled } from '../lib/compose.js';
 import { lazy } from '../lib/lazy.js';
 
@@ -15,10 +15,10 @@ export function makeProcessUploadHandler(deps: { validation: ValidationService; 
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     for (const message of event.Records) {
       try {
-        for (const key of objectKeysOf(message.body)) {
+        for (const object of createdObjectsOf(message.body)) {
           // The object key names its tenant: validate with that tenant's scoped credentials.
-          const address = parseFileObjectKey(key);
-          if (address) await runAsTenant(address.tenantId, () => deps.validation.onObjectCreated(key));
+          const address = parseFileObjectKey(object.key);
+          if (address) await runAsTenant(address.tenantId, () => deps.validation.onObjectCreated(object));
         }
       } catch (error) {
         deps.logger.error('object validation failed', { messageId: message.messageId, error: String(error) });
@@ -29,12 +29,19 @@ export function makeProcessUploadHandler(deps: { validation: ValidationService; 
   };
 }
 
-/** S3 event keys are URL-encoded with `+` for spaces; a test event has no records. */
-export function objectKeysOf(body: string): string[] {
+/**
+ * The objects an S3 notification announces. Keys are URL-encoded with `+` for spaces; ETags
+ * come unquoted (HEAD answers them quoted); a test event has no records.
+ */
+export function createdObjectsOf(body: string): CreatedObject[] {
   const parsed = JSON.parse(body) as Partial<S3Event> & { Event?: string };
   return (parsed.Records ?? [])
     .filter((r) => r.eventName?.startsWith('ObjectCreated:'))
-    .map((r) => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')));
+    .map((r) => ({
+      key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
+      etag: r.s3.object.eTag ? `"${r.s3.object.eTag.replace(/^"|"$/g, '')}"` : null,
+      versionId: r.s3.object.versionId ?? null,
+    }));
 }
 
 export const handler = lazy(() => {

@@ -11,11 +11,11 @@ export interface DeployedRoute {
   path: string;
   /**
    * `handler`: a route of the table, behind the JWT authorizer unless public.
-   * `method-not-allowed`: a known path with a method the table does not list; it reaches the
-   * function without a token so the router can answer API.md's 405 with its `Allow` header.
+   * `method-not-allowed`: a known path with a method the table does not list; behind the JWT
+   * authorizer too (401 comes first, API.md section 0), then the router's 405 with `Allow`.
    */
   kind: 'handler' | 'method-not-allowed';
-  /** Whether API Gateway's JWT authorizer guards the route. */
+  /** Whether API Gateway's JWT authorizer guards the route: all but the public handlers. */
   authorized: boolean;
 }
 
@@ -34,8 +34,9 @@ export const OPENAPI_ROUTE = { method: 'GET', path: OPENAPI_PATH } as const;
  * `404 {"message":"Not Found"}` (no `$default` route: it would also swallow CORS preflights);
  * a missing or invalid token gets `401 {"message":"Unauthorized"}`; throttling gets
  * `429 {"message":"Too Many Requests"}`. HTTP APIs cannot reshape these into API.md's error body.
- * A known path with another method is routed here without the authorizer, so that the router's
- * own `405 METHOD_NOT_ALLOWED` with its `Allow` header reaches the client.
+ * A known path with another method is routed here behind the authorizer, so anonymous traffic
+ * never invokes the function (only health, the OpenAPI document and CORS preflights stay
+ * open) and an authenticated caller gets the router's `405 METHOD_NOT_ALLOWED` with `Allow`.
  */
 export function deployedRoutes(): DeployedRoute[] {
   const table = [
@@ -55,7 +56,7 @@ export function deployedRoutes(): DeployedRoute[] {
       method,
       path,
       kind: 'method-not-allowed' as const,
-      authorized: false,
+      authorized: true,
     })),
   );
   return [...handled, ...notAllowed];

@@ -46,8 +46,8 @@ export interface TenantIsolationSettings {
 /**
  * For functions whose S3, DynamoDB and Secrets Manager calls run in a tenant's STS session.
  * Role chaining caps such a session at one hour, and a presigned URL dies with the session that
- * signed it: upload URLs live 15 minutes, so sessions are renewed after about 44 minutes and
- * every URL handed out stays valid for its whole lifetime.
+ * signed it: upload URLs live 10 minutes and part URLs 15, so sessions are renewed after about
+ * 44 minutes and every URL handed out stays valid for its whole lifetime.
  */
 export function tenantIsolationEnvironment(settings: TenantIsolationSettings): Record<string, string> {
   return {
@@ -55,7 +55,8 @@ export function tenantIsolationEnvironment(settings: TenantIsolationSettings): R
     TABLE_ARN: settings.tableArn,
     SECRETS_ARN_PREFIX: settings.secretsArnPrefix,
     ...(settings.kmsKeyArn ? { KMS_KEY_ARN: settings.kmsKeyArn } : {}),
-    FILESTORE_UPLOAD_URL_TTL_SECONDS: '900',
+    FILESTORE_UPLOAD_URL_TTL_SECONDS: '600',
+    FILESTORE_PART_URL_TTL_SECONDS: '900',
   };
 }
 

@@ -596,15 +596,12 @@ export class StowageService extends Construct {
         integration,
         ...(route.authorized ? {} : { authorizer: noAuthorizer }),
       });
-      if (!route.authorized && created) {
+      if (!route.authorized && created)
         acknowledge(
           created,
           'AwsSolutions-APIG4',
-          route.kind === 'handler'
-            ? `${route.method} ${route.path} is public by API.md (health and the OpenAPI document).`
-            : `${route.method} ${route.path} only reaches the router's 405 answer; it serves no data.`,
+          `${route.method} ${route.path} is public by API.md (health and the OpenAPI document).`,
         );
-      }
     }
 
     // ---- upload events ----

@@ -1,3 +1,5 @@
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
@@ -16,12 +18,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { conflict, isStowageError } from '../domain/errors.js';
 import {
   InvalidPartsError,
   NoSuchUploadError,
+  ObjectChangedError,
   type ObjectHead,
   type ObjectStore,
   ObjectStoreError,
+  type ObjectVersion,
   type PresignPutInput,
 } from '../ports/object-store.js';
 
@@ -43,8 +48,14 @@ export interface S3ClientOptions {
   endpoint?: string;
   /** @default false, or true when `embedded` */
   forcePathStyle?: boolean;
-  /** Static credentials; omitted uses the SDK's default chain (the Lambda role in AWS). */
-  credentials?: S3Credentials | (() => Promise<S3Credentials>);
+  /**
+   * Static credentials; `anonymous` sends unsigned requests and cannot presign (a tenant's
+   * provider without credentials must never borrow ours); omitted uses the SDK's default chain
+   * (the Lambda role in AWS), for the deployment's own store only.
+   */
+  credentials?: S3Credentials | (() => Promise<S3Credentials>) | 'anonymous';
+  /** Agents every connection goes through (guarded-http.ts for tenants' endpoints). */
+  agents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
   /** Talking to the embedded @20minutes/s3rver: path style plus its bucket-path fix. */
   embedded?: boolean;
   /** @default 3 */
@@ -57,6 +68,10 @@ const MAX_LIST_KEYS = 1000;
 /** Multipart errors that mean "the parts you named are not the parts we hold". */
 const INVALID_PARTS_ERRORS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall']);
 const MISSING_OBJECT_ERRORS = new Set(['NotFound', 'NoSuchKey']);
+/** A conditional request whose condition failed (If-Match / If-None-Match). */
+const PRECONDITION_ERRORS = new Set(['PreconditionFailed', 'ConditionalRequestConflict']);
+/** Upload URLs create their object once (API.md 13.1): signed into every PUT and POST. */
+const CREATE_ONCE = '*';
 
 /**
  * Builds an S3 client that presigns URLs storage will accept and retries with the SDK's
@@ -74,7 +89,8 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
     region: opts.region,
     endpoint: opts.endpoint,
     forcePathStyle: opts.forcePathStyle ?? opts.embedded ?? false,
-    credentials: opts.credentials,
+    ...(opts.credentials === 'anonymous' ? anonymous : { credentials: opts.credentials }),
+    ...(opts.agents ? { requestHandler: { ...opts.agents } } : {}),
     // The SDK default (WHEN_SUPPORTED) puts a CRC32 of the empty body into presigned PUT URLs,
     // which S3 and MinIO then refuse. The checksums we want (sha256) are set explicitly.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -98,6 +114,24 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
   }
   return client;
 }
+
+/**
+ * No identity, no signature: requests go out unsigned. The credentials that presigning still
+ * asks for refuse, so no URL is ever signed with a key that is not the provider's.
+ */
+const unsigned = {
+  identityProvider: () => async () => ({}),
+  signer: { sign: async <R>(request: R) => request },
+};
+const anonymous = {
+  httpAuthSchemes: [
+    { schemeId: 'aws.auth#sigv4', ...unsigned },
+    { schemeId: 'aws.auth#sigv4a', ...unsigned },
+  ],
+  credentials: async (): Promise<S3Credentials> => {
+    throw conflict('The provider has no credentials, so the service cannot sign URLs for it.');
+  },
+};
 
 /** The `ObjectStore` port over one bucket of AWS S3, MinIO or the embedded store. */
 export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
@@ -128,6 +162,14 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     }
   };
 
+  /** A GET of exactly the object validation saw: its version where kept, else its ETag. */
+  const getTarget = (key: string, version: ObjectVersion | undefined) => ({
+    Bucket: bucket,
+    Key: key,
+    ...(version?.versionId ? { VersionId: version.versionId } : {}),
+    ...(version?.etag && !version.versionId ? { IfMatch: version.etag } : {}),
+  });
+
   const store: ObjectStore = {
     async presignPut(input) {
       const signer = await checkedPresignClient();
@@ -140,14 +182,19 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Key: input.key,
             ContentLength: input.contentLength,
             ContentType: input.contentType,
+            ContentDisposition: input.contentDisposition,
+            IfNoneMatch: CREATE_ONCE,
             ChecksumSHA256: checksum,
           }),
           {
             expiresIn: input.expiresInSeconds,
-            // Signing the length and type makes storage itself refuse any other body.
+            // Signed, these make storage itself refuse another body, type or disposition, and a
+            // second write to the key: the URL creates its object once.
             signableHeaders: new Set([
               'content-length',
               'content-type',
+              'content-disposition',
+              'if-none-match',
               ...(checksum ? ['x-amz-checksum-sha256'] : []),
             ]),
             // Hoisted into the query string, the checksum would not be compared with the body.
@@ -157,7 +204,11 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       );
       // Content-Length is signed too, but a browser sets it from the body and may not set it
       // by hand; a body of another length fails the signature.
-      const headers: Record<string, string> = { 'Content-Type': input.contentType };
+      const headers: Record<string, string> = {
+        'Content-Type': input.contentType,
+        'Content-Disposition': input.contentDisposition,
+        'If-None-Match': CREATE_ONCE,
+      };
       if (checksum) headers['x-amz-checksum-sha256'] = checksum;
       return { url, headers };
     },
@@ -165,7 +216,14 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     async presignPost(input: PresignPutInput) {
       const signer = await checkedPresignClient();
       const checksum = input.checksumSha256Base64;
-      const fields: Record<string, string> = { 'Content-Type': input.contentType };
+      // `If-None-Match` as a policy-covered field is the POST form of create-once: the embedded
+      // store honours it; S3 itself has no conditional POST, where versioning and the storage
+      // event's check of the validated version hold the line instead (README, security).
+      const fields: Record<string, string> = {
+        'Content-Type': input.contentType,
+        'Content-Disposition': input.contentDisposition,
+        'If-None-Match': CREATE_ONCE,
+      };
       if (checksum) {
         fields['x-amz-checksum-algorithm'] = 'SHA256';
         fields['x-amz-checksum-sha256'] = checksum;
@@ -175,10 +233,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         createPresignedPost(signer, {
           Bucket: bucket,
           Key: input.key,
-          Conditions: [
-            ['eq', '$Content-Type', input.contentType],
-            ['content-length-range', input.contentLength, input.contentLength],
-          ],
+          Conditions: [['content-length-range', input.contentLength, input.contentLength]],
           Fields: fields,
           Expires: input.expiresInSeconds,
         }),
@@ -194,6 +249,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           new GetObjectCommand({
             Bucket: bucket,
             Key: input.key,
+            VersionId: input.versionId ?? undefined,
             ResponseContentType: input.responseContentType,
             ResponseContentDisposition: input.responseContentDisposition,
           }),
@@ -209,6 +265,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Bucket: bucket,
             Key: input.key,
             ContentType: input.contentType,
+            ContentDisposition: input.contentDisposition,
           }),
         ),
       );
@@ -228,8 +285,10 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Key: input.key,
             UploadId: input.uploadId,
             PartNumber: input.partNumber,
+            ContentLength: input.contentLength,
           }),
-          { expiresIn: input.expiresInSeconds },
+          // Without the length signed, a part URL takes any body (a 0-byte declaration took 24 MiB).
+          { expiresIn: input.expiresInSeconds, signableHeaders: new Set(['content-length']) },
         ),
       );
     },
@@ -245,10 +304,14 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Key: input.key,
             UploadId: input.uploadId,
             MultipartUpload: { Parts: parts },
+            IfNoneMatch: CREATE_ONCE,
           }),
         );
       } catch (error) {
         const name = errorName(error);
+        if (isPreconditionFailure(error)) {
+          throw new ObjectChangedError(`An object already exists at '${input.key}'`, { cause: error });
+        }
         if (name && INVALID_PARTS_ERRORS.has(name)) {
           throw new InvalidPartsError(`The parts do not match the upload of '${input.key}' (${name})`, {
             cause: error,
@@ -279,6 +342,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           size: output.ContentLength ?? 0,
           contentType: output.ContentType ?? null,
           etag: output.ETag ?? null,
+          versionId: output.VersionId ?? null,
           checksumSha256Base64: fullObjectChecksum(output.ChecksumSHA256, output.ChecksumType),
           lastModified: output.LastModified ?? null,
         } satisfies ObjectHead;
@@ -288,14 +352,15 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       }
     },
 
-    async readFirstBytes(key, length) {
+    async readFirstBytes(key, length, version) {
       if (length < 1) return (await store.head(key)) ? new Uint8Array(0) : null;
       try {
         const output = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${length - 1}` }),
+          new GetObjectCommand({ ...getTarget(key, version), Range: `bytes=0-${length - 1}` }),
         );
         return await readAtMost(toReadable(output.Body), length);
       } catch (error) {
+        if (isPreconditionFailure(error)) throw objectChanged(key, error);
         if (isMissingObject(error)) return null;
         // S3 answers a range on an empty object with 416 rather than an empty body.
         if (errorName(error) === 'InvalidRange' || httpStatus(error) === 416) return new Uint8Array(0);
@@ -303,11 +368,12 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       }
     },
 
-    async stream(key) {
+    async stream(key, version) {
       try {
-        const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const output = await client.send(new GetObjectCommand(getTarget(key, version)));
         return toReadable(output.Body);
       } catch (error) {
+        if (isPreconditionFailure(error)) throw objectChanged(key, error);
         if (isMissingObject(error)) return null;
         throw storeError('stream', key, error);
       }
@@ -341,9 +407,11 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       );
     },
 
-    async delete(key) {
+    async delete(key, versionId) {
       // S3 answers 204 for a missing key too.
-      await send('delete', key, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+      await send('delete', key, () =>
+        client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+      );
     },
 
     async deleteMany(keys) {
@@ -448,6 +516,15 @@ function isMissingObject(error: unknown): boolean {
   return httpStatus(error) === 404 && name !== 'NoSuchBucket';
 }
 
+function isPreconditionFailure(error: unknown): boolean {
+  const name = errorName(error);
+  return (name !== undefined && PRECONDITION_ERRORS.has(name)) || httpStatus(error) === 412;
+}
+
+function objectChanged(key: string, cause: unknown): ObjectChangedError {
+  return new ObjectChangedError(`The object at '${key}' is not the one asked for`, { cause });
+}
+
 function noSuchUpload(key: string, cause: unknown): NoSuchUploadError {
   return new NoSuchUploadError(`No multipart upload with that id for '${key}'`, { cause });
 }
@@ -456,8 +533,9 @@ function noSuchUpload(key: string, cause: unknown): NoSuchUploadError {
  * The message names the operation, key, error code and status only: SDK messages and requests
  * can carry signed URLs and credentials, which stay on `cause` for local debugging.
  */
-function storeError(operation: string, key: string | null, cause: unknown): ObjectStoreError {
-  if (cause instanceof ObjectStoreError) return cause;
+function storeError(operation: string, key: string | null, cause: unknown): Error {
+  // A domain error raised on the way (an anonymous provider asked to sign) keeps its code.
+  if (cause instanceof ObjectStoreError || isStowageError(cause)) return cause;
   const name = errorName(cause) ?? 'Error';
   const status = httpStatus(cause);
   const where = key === null ? '' : ` of '${key}'`;

@@ -10,3 +10,4 @@ export * from './mime.js';
 export * from './model.js';
 export * from './preview.js';
 export * from './quota.js';
+export * from './upload-window.js';

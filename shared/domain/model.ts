@@ -13,6 +13,17 @@ export const ROLES: readonly Role[] = ['admin', 'member', 'viewer'];
 /** `system` is the actor of work done on storage events and schedules. */
 export const SYSTEM_ACTOR = 'system';
 
+/**
+ * Actors the service writes itself: `system`, and `link:{id}` for share-link downloads (API.md
+ * section 13.4), with `system:` kept for more. No token may name one as its subject, or its
+ * audit events would pass for the service's; case and edge spaces do not make a new name.
+ */
+export const RESERVED_ACTOR_PREFIXES = ['system:', 'link:'] as const;
+export function isReservedActor(userId: string): boolean {
+  const name = userId.trim().toLowerCase();
+  return name === SYSTEM_ACTOR || RESERVED_ACTOR_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
 export interface S3ProviderConfig {
   bucket: string;
   region: string;
@@ -83,8 +94,19 @@ export interface FileRecord {
   multipart: MultipartState | null;
   references: EntityRef[];
   objectKey: string;
+  /**
+   * The object validation accepted (API.md 13.1): downloads, previews and later storage events
+   * are held to it. Null until the file is active (and on records older than this field).
+   */
+  validatedObject: ValidatedObject | null;
   /** The state of the preview of the file's current variant, kept by the preview service; absent is 'none'. */
   previewStatus?: PreviewStatus;
+}
+
+/** An object's identity as storage reports it: the version id where kept, and the ETag. */
+export interface ValidatedObject {
+  etag: string | null;
+  versionId: string | null;
 }
 
 export type PreviewStatus = 'none' | 'pending' | 'ready' | 'failed';

@@ -1,5 +1,6 @@
 export type * from './clock.js';
 export { systemClock } from './clock.js';
+export type * from './host-resolver.js';
 export type * from './logger.js';
 export { silentLogger } from './logger.js';
 export * from './object-store.js';

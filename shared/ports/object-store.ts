@@ -5,33 +5,50 @@ import type { Readable } from 'node:stream';
  * are built by `shared/domain/keys.ts`; adapters never invent them.
  */
 export interface ObjectStore {
-  /** A presigned PUT that signs content-length and content-type (and the sha256 when given). */
+  /**
+   * A presigned PUT that can create its object once (`If-None-Match: *`) and signs the length,
+   * type and disposition stored with it (and the sha256 when given).
+   */
   presignPut(input: PresignPutInput): Promise<PresignedRequest>;
-  /** A presigned POST whose policy pins the key, the content type and the exact length. */
+  /** A presigned POST whose policy pins the key, type, disposition, exact length and create-once. */
   presignPost(input: PresignPutInput): Promise<PresignedPost>;
   presignGet(input: PresignGetInput): Promise<string>;
 
-  createMultipartUpload(input: { key: string; contentType: string }): Promise<{ uploadId: string }>;
+  /** The object it completes gets this type and disposition, whatever a store's GET overrides do. */
+  createMultipartUpload(input: {
+    key: string;
+    contentType: string;
+    contentDisposition: string;
+  }): Promise<{ uploadId: string }>;
+  /** A presigned UploadPart that signs the part's exact length. */
   presignUploadPart(input: {
     key: string;
     uploadId: string;
     partNumber: number;
+    contentLength: number;
     expiresInSeconds: number;
   }): Promise<string>;
-  /** Throws `InvalidPartsError` when the parts do not match what was uploaded. */
+  /**
+   * Completes only where no object exists at the key (`If-None-Match: *`). Throws
+   * `InvalidPartsError` when the parts do not match what was uploaded, `ObjectChangedError` when
+   * an object is already there.
+   */
   completeMultipartUpload(input: { key: string; uploadId: string; parts: CompletedPart[] }): Promise<void>;
   abortMultipartUpload(input: { key: string; uploadId: string }): Promise<void>;
 
   /** null when no object is at the key. */
   head(key: string): Promise<ObjectHead | null>;
-  /** Bytes [0, length) of the object (fewer if it is shorter); null when absent. */
-  readFirstBytes(key: string, length: number): Promise<Uint8Array | null>;
-  /** The whole object as a stream; null when absent. */
-  stream(key: string): Promise<Readable | null>;
+  /**
+   * Bytes [0, length) of the object (fewer if it is shorter); null when absent. With `version`,
+   * of that object only: `ObjectChangedError` when the key now holds another.
+   */
+  readFirstBytes(key: string, length: number, version?: ObjectVersion): Promise<Uint8Array | null>;
+  /** The whole object as a stream; null when absent. `version` as for `readFirstBytes`. */
+  stream(key: string, version?: ObjectVersion): Promise<Readable | null>;
   put(input: { key: string; body: Uint8Array; contentType: string }): Promise<void>;
   copy(input: { sourceKey: string; destinationKey: string }): Promise<void>;
-  /** Idempotent: deleting a missing key succeeds. */
-  delete(key: string): Promise<void>;
+  /** Idempotent: deleting a missing key succeeds. With `versionId`, that version only. */
+  delete(key: string, versionId?: string): Promise<void>;
   deleteMany(keys: readonly string[]): Promise<void>;
   list(input: { prefix: string; cursor?: string; limit?: number }): Promise<ObjectListing>;
 }
@@ -39,6 +56,8 @@ export interface ObjectStore {
 export interface PresignPutInput {
   key: string;
   contentType: string;
+  /** Stored with the object, so a store that ignores download overrides still serves an attachment. */
+  contentDisposition: string;
   contentLength: number;
   /** Base64 of the SHA-256 digest; storage refuses a body with another checksum. */
   checksumSha256Base64?: string;
@@ -47,6 +66,8 @@ export interface PresignPutInput {
 
 export interface PresignGetInput {
   key: string;
+  /** The version to serve, where the store keeps versions (the one validation saw). */
+  versionId?: string | null;
   expiresInSeconds: number;
   responseContentType?: string;
   responseContentDisposition?: string;
@@ -72,6 +93,8 @@ export interface ObjectHead {
   size: number;
   contentType: string | null;
   etag: string | null;
+  /** Set by stores with versioning on (the AWS uploads bucket); null elsewhere. */
+  versionId: string | null;
   /** Base64 SHA-256 when the store keeps one for a whole object; null otherwise. */
   checksumSha256Base64: string | null;
   lastModified: Date | null;
@@ -80,6 +103,20 @@ export interface ObjectHead {
 export interface ObjectListing {
   objects: { key: string; size: number; lastModified: Date | null }[];
   nextCursor: string | null;
+}
+
+/**
+ * Which object a read means: the one validation saw. On a versioned store the version id pins it;
+ * elsewhere the ETag does (a read fails rather than return other bytes).
+ */
+export interface ObjectVersion {
+  versionId: string | null;
+  etag: string | null;
+}
+
+/** The key holds another object than the one asked for (or one exists where none may). */
+export class ObjectChangedError extends Error {
+  override readonly name = 'ObjectChangedError';
 }
 
 /** The parts given to complete a multipart upload do not match what storage holds. */

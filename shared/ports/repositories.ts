@@ -1,6 +1,15 @@
 import type { FileStatus, RejectionReason } from '../domain/file-state.js';
 import type { FilePartition } from '../domain/keys.js';
-import type { AuditEvent, Bucket, EntityRef, FileRecord, Grant, Page, Provider } from '../domain/model.js';
+import type {
+  AuditEvent,
+  Bucket,
+  EntityRef,
+  FileRecord,
+  Grant,
+  Page,
+  Provider,
+  ValidatedObject,
+} from '../domain/model.js';
 import type { PreviewCounters, PreviewEntry } from '../domain/preview.js';
 import type { Quota } from '../domain/quota.js';
 
@@ -85,7 +94,7 @@ export interface FileRepository {
   /** pending → active; the reservation becomes used bytes and the file counts. */
   activate(
     file: FileRecord,
-    changes: { mimeType: string; sha256: string | null; at: string },
+    changes: { mimeType: string; sha256: string | null; validatedObject: ValidatedObject; at: string },
   ): Promise<boolean>;
   /** pending → rejected; the reservation is released. */
   reject(file: FileRecord, reason: RejectionReason, at: string): Promise<boolean>;

@@ -72,6 +72,8 @@ export class FileService {
     const store = await this.deps.stores.forProvider(actor.tenantId, file.providerId);
     const url = await store.presignGet({
       key: file.objectKey,
+      // The bytes validation accepted, where the store keeps versions (API.md 13.1).
+      versionId: file.validatedObject?.versionId,
       expiresInSeconds: ttl,
       responseContentType: safeResponseContentType(file.mimeType),
       responseContentDisposition: contentDisposition(file.originalName),

@@ -391,7 +391,7 @@ export class PreviewService {
     const started = performance.now();
     try {
       const store = await this.deps.stores.forProvider(tenantId, file.providerId);
-      const body = await store.stream(file.objectKey);
+      const body = await store.stream(file.objectKey, file.validatedObject ?? undefined);
       if (!body) throw new StowageError('INTERNAL', `The bytes of active file ${file.id} are missing.`);
       const out = await renderer.render({
         bytes: body,

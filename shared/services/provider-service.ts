@@ -5,6 +5,7 @@ import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import type { Actor, Page, Provider, ProviderCredentials, S3ProviderConfig } from '../domain/model.js';
 import { InUseError } from '../ports/repositories.js';
 import { AuditTrail } from './audit-trail.js';
+import { assertCallableEndpoint } from './endpoint-check.js';
 import { pageInMemory } from './paging.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -30,6 +31,11 @@ export class ProviderService {
     requireRole(actor, 'admin');
     if (hasUnsafeCharacters(input.name) || !input.name.isWellFormed())
       throw validationFailed('name must be printable text without control or bidirectional characters.');
+    if (input.config.endpoint !== undefined)
+      await assertCallableEndpoint(input.config.endpoint, 'config.endpoint', {
+        allowedOrigins: this.deps.settings.allowedEndpoints ?? [],
+        resolver: this.deps.resolver,
+      });
     const now = this.deps.clock.now().toISOString();
     const provider: Provider = {
       id: this.deps.ids.next(),

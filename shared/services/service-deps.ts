@@ -1,4 +1,5 @@
 import type { Clock, IdGenerator } from '../ports/clock.js';
+import type { HostResolver } from '../ports/host-resolver.js';
 import type { Logger } from '../ports/logger.js';
 import type { ObjectStore, ObjectStoreResolver } from '../ports/object-store.js';
 import type { PreviewRenderer } from '../ports/preview-renderer.js';
@@ -11,14 +12,20 @@ export interface ServiceSettings {
   maxFileSize: number;
   multipartThreshold: number;
   minPartSize: number;
+  /** Lifetime of a single PUT/POST upload URL: enough for a browser to start sending. */
   uploadUrlTtlSeconds: number;
+  /** Lifetime of multipart part URLs. */
+  partUrlTtlSeconds: number;
   downloadUrlTtlSeconds: number;
-  /** Move rejected objects to `quarantine/` rather than deleting them. */
+  /** Move rejected objects to `quarantine/` rather than deleting them (size rejections are deleted). */
   quarantineRejected: boolean;
-  /** The store does not verify or report SHA-256 checksums, so validation reads the object. */
-  verifyChecksumByReading: boolean;
   /** How many first bytes validation reads to detect the type. */
   sniffBytes: number;
+  /**
+   * `FILESTORE_ALLOWED_ENDPOINTS`, canonical: the only origins a tenant's provider endpoint may
+   * name without being https on public addresses (API.md section 13.7). @default []
+   */
+  allowedEndpoints?: readonly string[];
 }
 
 export interface PreviewSettings {
@@ -56,6 +63,8 @@ export interface ServiceDeps {
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
+  /** Resolves endpoint hosts at creation; absent: only allow-listed origins and public IPs pass. */
+  resolver?: HostResolver;
   settings: ServiceSettings;
   /** Previews (API.md section 9); without them every preview is 415 and nothing is cached. */
   previews?: PreviewDeps;

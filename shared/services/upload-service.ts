@@ -1,4 +1,5 @@
 import { requireRole } from '../domain/access.js';
+import { contentDisposition } from '../domain/content-disposition.js';
 import {
   conflict,
   fileTooLarge,
@@ -8,13 +9,15 @@ import {
 } from '../domain/errors.js';
 import { normalizeFilename } from '../domain/filename.js';
 import { objectKeys } from '../domain/keys.js';
-import { isMimeAllowed, normalizeMimeType } from '../domain/mime.js';
+import { isMimeAllowed, normalizeMimeType, safeResponseContentType } from '../domain/mime.js';
 import type { Actor, EntityRef, FileRecord, MultipartState } from '../domain/model.js';
 import { committedBytes } from '../domain/quota.js';
+import { partLength, uploadDeadline } from '../domain/upload-window.js';
 import {
   type CompletedPart,
   InvalidPartsError,
   NoSuchUploadError,
+  ObjectChangedError,
   type ObjectStore,
 } from '../ports/object-store.js';
 import { QuotaExceededError } from '../ports/repositories.js';
@@ -82,10 +85,16 @@ export class UploadService {
     if (input.size > bucket.maxFileSize) throw fileTooLarge(input.size, bucket.maxFileSize);
 
     const { settings } = this.deps;
+    // Parts are signed with their length: a "multipart" upload smaller than one part is a PUT.
+    if (input.multipart === true && input.size < settings.minPartSize)
+      throw validationFailed(
+        `multipart needs a file of at least the minimum part size (${settings.minPartSize} bytes).`,
+      );
     const multipart = input.multipart === true || input.size > settings.multipartThreshold;
     const partSize = multipart ? this.partSizeFor(input.size) : 0;
     const now = this.deps.clock.now();
-    const expiresAt = new Date(now.getTime() + settings.uploadUrlTtlSeconds * 1000).toISOString();
+    const urlTtl = multipart ? settings.partUrlTtlSeconds : settings.uploadUrlTtlSeconds;
+    const expiresAt = new Date(now.getTime() + urlTtl * 1000).toISOString();
     const fileId = this.deps.ids.next();
     const file: FileRecord = {
       id: fileId,
@@ -103,10 +112,11 @@ export class UploadService {
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
       deletedAt: null,
-      uploadExpiresAt: expiresAt,
+      uploadExpiresAt: uploadDeadline(now, urlTtl, input.size).toISOString(),
       multipart: null,
       references,
       objectKey: objectKeys.file(actor.tenantId, bucket.id, fileId),
+      validatedObject: null,
     };
 
     try {
@@ -127,7 +137,10 @@ export class UploadService {
     try {
       const store = await this.deps.stores.forProvider(actor.tenantId, bucket.providerId);
       if (multipart) {
-        ({ uploadId } = await store.createMultipartUpload({ key: file.objectKey, contentType: declared }));
+        ({ uploadId } = await store.createMultipartUpload({
+          key: file.objectKey,
+          ...storedHeaders(file),
+        }));
         file.multipart = { uploadId, partSize, partCount: Math.max(1, Math.ceil(file.size / partSize)) };
         await this.deps.metadata.files.setMultipart(file, file.multipart);
         upload = await this.presignParts(store, file, file.multipart, expiresAt);
@@ -172,7 +185,12 @@ export class UploadService {
       await this.completeMultipart(file, multipart, parts);
     }
 
-    const outcome = await this.validation.validateArrival(file, actor.userId);
+    const outcome = await this.validation.validateArrival(file, actor.userId).catch((error: unknown) => {
+      // Its object was replaced between the HEAD and a read: what was judged is not what is there.
+      if (error instanceof ObjectChangedError)
+        throw conflict('The upload changed while it was being checked; complete it again.');
+      throw error;
+    });
     if (outcome.kind === 'missing') throw conflict('The bytes of this upload have not arrived yet.');
     if (outcome.file.status === 'pending') throw conflict('The upload is still being processed.');
     return outcome.file;
@@ -235,7 +253,7 @@ export class UploadService {
   ): Promise<UploadInstructions> {
     const input = {
       key: file.objectKey,
-      contentType: file.declaredMimeType,
+      ...storedHeaders(file),
       contentLength: file.size,
       checksumSha256Base64: file.sha256 ? Buffer.from(file.sha256, 'hex').toString('base64') : undefined,
       expiresInSeconds: this.deps.settings.uploadUrlTtlSeconds,
@@ -261,7 +279,8 @@ export class UploadService {
           key: file.objectKey,
           uploadId: multipart.uploadId,
           partNumber: i + 1,
-          expiresInSeconds: this.deps.settings.uploadUrlTtlSeconds,
+          contentLength: partLength(file.size, multipart.partSize, i + 1),
+          expiresInSeconds: this.deps.settings.partUrlTtlSeconds,
         }),
       })),
     );
@@ -285,12 +304,25 @@ export class UploadService {
     } catch (error) {
       if (error instanceof InvalidPartsError)
         throw validationFailed('The parts do not match what was uploaded.', { reason: error.message });
+      // Something wrote the key besides this upload's parts; validate what is there.
+      if (error instanceof ObjectChangedError) return;
       // Already completed by an earlier call (whose validation did not finish): validate what is there.
       if (error instanceof NoSuchUploadError && (await store.head(file.objectKey))) return;
       if (error instanceof NoSuchUploadError) throw conflict('The multipart upload no longer exists.');
       throw error;
     }
   }
+}
+
+/**
+ * The type and disposition written with the object: a store that ignores a download's overrides
+ * (moto does) still serves it as an attachment, never as active content.
+ */
+function storedHeaders(file: FileRecord) {
+  return {
+    contentType: safeResponseContentType(file.declaredMimeType),
+    contentDisposition: contentDisposition(file.originalName),
+  };
 }
 
 function dedupeReferences(refs: EntityRef[]): EntityRef[] {

@@ -4,7 +4,7 @@ import type { RejectionReason } from '../domain/file-state.js';
 import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import { objectKeys, parseFileObjectKey } from '../domain/keys.js';
 import { isMimeAllowed } from '../domain/mime.js';
-import { type Bucket, type FileRecord, SYSTEM_ACTOR } from '../domain/model.js';
+import { type Bucket, type FileRecord, SYSTEM_ACTOR, type ValidatedObject } from '../domain/model.js';
 import type { ObjectHead, ObjectStore } from '../ports/object-store.js';
 import { AuditTrail } from './audit-trail.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -14,6 +14,20 @@ export type ArrivalOutcome =
   | { kind: 'settled'; file: FileRecord }
   | { kind: 'active'; file: FileRecord }
   | { kind: 'rejected'; file: FileRecord };
+
+/** A storage event's outcome: an arrival, or an object no file was waiting for, removed. */
+export type ObjectEventOutcome = ArrivalOutcome | { kind: 'removed'; key: string };
+
+/** What a storage event announces: the key, and which object it is. */
+export interface CreatedObject {
+  key: string;
+  /** Quoted, as HEAD answers it. */
+  etag: string | null;
+  versionId: string | null;
+}
+
+/** Rejections for size are deleted, not quarantined: no quota counts what quarantine holds. */
+const DELETED_REJECTIONS: ReadonlySet<RejectionReason> = new Set(['FILE_TOO_LARGE', 'SIZE_MISMATCH']);
 
 /**
  * API.md section 6: what happens when bytes arrive, from the storage event or `complete`.
@@ -33,15 +47,20 @@ export class ValidationService {
   }
 
   /**
-   * A storage event for the deployment's own store: finds the file the key names and validates
-   * it. Keys that name no pending file (strays, previews, duplicates, late events) change nothing.
+   * A storage event for the deployment's own store: validates the pending file the key names.
+   * An object no file is waiting for (its file settled, abandoned, purged or never existed, or
+   * not the object validation accepted) changes no file and is removed (API.md 13.1); the same
+   * event again, or a late one for the accepted object, changes nothing.
    */
-  async onObjectCreated(objectKey: string): Promise<ArrivalOutcome | null> {
-    const address = parseFileObjectKey(objectKey);
+  async onObjectCreated(object: CreatedObject): Promise<ObjectEventOutcome | null> {
+    const address = parseFileObjectKey(object.key);
     if (!address) return null;
     const file = await this.deps.metadata.files.get(address.tenantId, address.fileId);
-    if (!file || file.objectKey !== objectKey || file.providerId !== DEFAULT_PROVIDER_ID) return null;
-    return this.validateArrival(file, SYSTEM_ACTOR);
+    if (file && file.providerId !== DEFAULT_PROVIDER_ID) return null;
+    if (file?.status === 'pending' && file.objectKey === object.key)
+      return this.validateArrival(file, SYSTEM_ACTOR);
+    if (file && file.objectKey === object.key && !isForeign(file, object)) return { kind: 'settled', file };
+    return this.removeStray(address, object, file);
   }
 
   /** `actor` is the user calling `complete`, or `system` for a storage event. */
@@ -50,9 +69,12 @@ export class ValidationService {
     const started = Date.now();
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
     const head = await store.head(file.objectKey);
-    if (!head) return { kind: 'missing' };
+    // Gone because a racing event (or `complete`) rejected it meanwhile: answer that file.
+    if (!head) return this.settled(file);
+    // Every read below is of this object: bytes written after the HEAD fail the read instead.
+    const object: ValidatedObject = { etag: head.etag, versionId: head.versionId };
     const bucket = await this.deps.metadata.buckets.get(file.tenantId, file.bucketId);
-    const verdict = await this.judge(store, file, bucket, head);
+    const verdict = await this.judge(store, file, bucket, head, object);
     const at = this.deps.clock.now().toISOString();
     const latencyMs = Date.now() - started;
 
@@ -60,7 +82,7 @@ export class ValidationService {
       const applied = await this.deps.metadata.files.reject(file, verdict.reason, at);
       if (!applied) return this.settled(file);
       this.logOutcome(file, 'rejected', latencyMs, verdict.reason);
-      await this.removeRejectedObject(store, file);
+      await this.removeRejectedObject(store, file, verdict.reason, object);
       await this.audit.record(file.tenantId, {
         type: 'upload.rejected',
         actor,
@@ -79,11 +101,20 @@ export class ValidationService {
     const applied = await this.deps.metadata.files.activate(file, {
       mimeType: verdict.mimeType,
       sha256: file.sha256,
+      validatedObject: object,
       at,
     });
     if (!applied) return this.settled(file);
     this.logOutcome(file, 'active', latencyMs);
-    this.onActive?.({ ...file, mimeType: verdict.mimeType });
+    const active: FileRecord = {
+      ...file,
+      status: 'active',
+      mimeType: verdict.mimeType,
+      validatedObject: object,
+      updatedAt: at,
+      uploadExpiresAt: null,
+    };
+    this.onActive?.(active);
     await this.audit.record(file.tenantId, {
       type: 'upload.completed',
       actor,
@@ -92,10 +123,7 @@ export class ValidationService {
       latencyMs,
       details: { size: head.size, mimeType: verdict.mimeType },
     });
-    return {
-      kind: 'active',
-      file: { ...file, status: 'active', mimeType: verdict.mimeType, updatedAt: at, uploadExpiresAt: null },
-    };
+    return { kind: 'active', file: active };
   }
 
   /** One line per file that settles here; the dashboard counts accepted and rejected uploads from it. */
@@ -109,7 +137,13 @@ export class ValidationService {
     });
   }
 
-  private async judge(store: ObjectStore, file: FileRecord, bucket: Bucket | null, head: ObjectHead) {
+  private async judge(
+    store: ObjectStore,
+    file: FileRecord,
+    bucket: Bucket | null,
+    head: ObjectHead,
+    object: ValidatedObject,
+  ) {
     const maxFileSize = bucket?.maxFileSize ?? this.deps.settings.maxFileSize;
     const reject = (reason: RejectionReason, detected: string | null = null) => ({
       reason,
@@ -120,49 +154,107 @@ export class ValidationService {
     if (head.size !== file.size) return reject('SIZE_MISMATCH');
 
     const firstBytes =
-      (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes)) ?? new Uint8Array();
+      (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes, object)) ?? new Uint8Array();
     const detected = await detectMimeType(firstBytes);
     const type = judgeType(file.declaredMimeType, detected);
     if (!isMimeAllowed(type.mimeType, bucket?.allowedMimeTypes ?? null))
       return reject('MIME_TYPE_NOT_ALLOWED', detected);
     if (type.mismatch) return reject('MIME_TYPE_MISMATCH', detected);
 
-    if (file.sha256 && !(await this.checksumMatches(store, file, head)))
+    if (file.sha256 && !(await this.checksumMatches(store, file, head, object)))
       return reject('CHECKSUM_MISMATCH', detected);
     return { reason: null, mimeType: type.mimeType, detected };
   }
 
   /**
-   * Stores that verify checksums report one on HEAD; where none is reported (the embedded
-   * store, or a multipart object's composite checksum) the object is hashed once, streaming.
+   * A checksum the store reports on HEAD is one it verified on upload (S3, MinIO, the embedded
+   * store). Where it reports none (a store that ignores checksums, as moto does on a single PUT,
+   * or a multipart object's composite checksum) nobody verified it: the object is hashed once,
+   * streaming. A file never carries a checksum nobody checked.
    */
-  private async checksumMatches(store: ObjectStore, file: FileRecord, head: ObjectHead): Promise<boolean> {
+  private async checksumMatches(
+    store: ObjectStore,
+    file: FileRecord,
+    head: ObjectHead,
+    object: ValidatedObject,
+  ): Promise<boolean> {
     const expected = Buffer.from(file.sha256 as string, 'hex').toString('base64');
     if (head.checksumSha256Base64) return head.checksumSha256Base64 === expected;
-    if (!this.deps.settings.verifyChecksumByReading && !file.multipart) return true;
-    const body = await store.stream(file.objectKey);
+    const body = await store.stream(file.objectKey, object);
     if (!body) return false;
     const hash = createHash('sha256');
     for await (const chunk of body) hash.update(chunk as Buffer);
     return hash.digest('base64') === expected;
   }
 
-  private async removeRejectedObject(store: ObjectStore, file: FileRecord): Promise<void> {
+  private async removeRejectedObject(
+    store: ObjectStore,
+    file: FileRecord,
+    reason: RejectionReason,
+    object: ValidatedObject,
+  ): Promise<void> {
     try {
-      if (this.deps.settings.quarantineRejected)
+      if (this.deps.settings.quarantineRejected && !DELETED_REJECTIONS.has(reason))
         await store.copy({
           sourceKey: file.objectKey,
           destinationKey: objectKeys.quarantine(file.tenantId, file.bucketId, file.id),
         });
-      await store.delete(file.objectKey);
+      // The version itself: on a versioned bucket a plain delete would only hide it.
+      await store.delete(file.objectKey, object.versionId ?? undefined);
     } catch (error) {
       // The file is already rejected and its bytes released; the consistency check finds strays.
       this.deps.logger.error('rejected object not removed', { fileId: file.id, error: String(error) });
     }
   }
 
+  /**
+   * Removes an object that no pending file is waiting for. On a versioned store only the new
+   * version goes, so an accepted file keeps its validated bytes.
+   */
+  private async removeStray(
+    { tenantId, fileId }: { tenantId: string; fileId: string },
+    object: CreatedObject,
+    file: FileRecord | null,
+  ): Promise<ObjectEventOutcome> {
+    const store = this.deps.stores.defaultStore();
+    await store.delete(object.key, object.versionId ?? undefined);
+    this.deps.logger.warn('object no file is waiting for removed', {
+      fileId,
+      status: file?.status ?? null,
+      versioned: object.versionId !== null,
+    });
+    await this.audit.record(tenantId, {
+      type: 'object.removed',
+      actor: SYSTEM_ACTOR,
+      // The id the key names, whether or not a file by that id exists.
+      fileId,
+      providerId: DEFAULT_PROVIDER_ID,
+      status: 'error',
+      details: {
+        reason: file ? `file is ${file.status}` : 'no such file',
+        objectKey: object.key,
+        versionId: object.versionId,
+      },
+    });
+    return { kind: 'removed', key: object.key };
+  }
+
+  /** The file as it is now, once another writer settled it; `missing` while it is still pending. */
   private async settled(file: FileRecord): Promise<ArrivalOutcome> {
     const current = await this.deps.metadata.files.get(file.tenantId, file.id);
-    return current ? { kind: 'settled', file: current } : { kind: 'missing' };
+    return current && current.status !== 'pending' ? { kind: 'settled', file: current } : { kind: 'missing' };
   }
+}
+
+/**
+ * Whether an event's object is other than the one a settled file accepted. A rejected file
+ * accepted none (its object was removed): anything there now is foreign. Records from before
+ * validation kept the object, and events without an ETag, cannot tell: they are left alone.
+ */
+function isForeign(file: FileRecord, object: CreatedObject): boolean {
+  if (file.status === 'rejected') return true;
+  const accepted = file.validatedObject;
+  if (!accepted || !object.etag) return false;
+  if (accepted.versionId && object.versionId) return accepted.versionId !== object.versionId;
+  return accepted.etag !== object.etag;
 }

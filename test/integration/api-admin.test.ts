@@ -55,7 +55,8 @@ describe('providers', () => {
       config: {
         bucket: 'company-files',
         region: 'us-west-2',
-        endpoint: 'http://127.0.0.1:9',
+        // The embedded store's origin, which the test stack allow-lists (API.md section 13.7).
+        endpoint: inject('s3Endpoint'),
         forcePathStyle: true,
       },
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'super-secret-value' },

@@ -8,7 +8,14 @@ import {
   NotFoundError,
   QuotaExceededError,
 } from '../../shared/ports/repositories.js';
-import { aFile, at, createTestStore, type TestStore, ulidLike } from './dynamodb-store-fixture.js';
+import {
+  ANY_OBJECT,
+  aFile,
+  at,
+  createTestStore,
+  type TestStore,
+  ulidLike,
+} from './dynamodb-store-fixture.js';
 
 let fixture: TestStore;
 let store: MetadataStore;
@@ -37,9 +44,14 @@ async function listAll(query: FileListQuery, limit: number) {
 async function activeFile(tenantId: string, n: number, overrides: Partial<FileRecord> = {}) {
   const file = aFile(tenantId, n, overrides);
   await store.files.createPending(file);
-  expect(await store.files.activate(file, { mimeType: file.mimeType, sha256: null, at: at(n + 1) })).toBe(
-    true,
-  );
+  expect(
+    await store.files.activate(file, {
+      mimeType: file.mimeType,
+      sha256: null,
+      validatedObject: ANY_OBJECT,
+      at: at(n + 1),
+    }),
+  ).toBe(true);
   return file;
 }
 
@@ -171,7 +183,8 @@ describe('transitions and the quota', () => {
     const tenant = 'activate';
     const file = aFile(tenant, 1, { size: 300, mimeType: 'application/octet-stream' });
     await store.files.createPending(file);
-    const changes = { mimeType: 'image/png', sha256: 'b'.repeat(64), at: at(5) };
+    const validatedObject = { etag: '"0123"', versionId: 'v1' };
+    const changes = { mimeType: 'image/png', sha256: 'b'.repeat(64), validatedObject, at: at(5) };
 
     // Act
     const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => store.files.activate(file, changes)));
@@ -190,6 +203,7 @@ describe('transitions and the quota', () => {
       status: 'active',
       mimeType: 'image/png',
       sha256: 'b'.repeat(64),
+      validatedObject,
       updatedAt: at(5),
     });
   });
@@ -202,9 +216,14 @@ describe('transitions and the quota', () => {
 
     expect(await store.files.reject(file, 'SIZE_MISMATCH', at(2))).toBe(true);
     expect(await store.files.reject(file, 'SIZE_MISMATCH', at(3))).toBe(false);
-    expect(await store.files.activate(file, { mimeType: 'application/pdf', sha256: null, at: at(4) })).toBe(
-      false,
-    );
+    expect(
+      await store.files.activate(file, {
+        mimeType: 'application/pdf',
+        sha256: null,
+        validatedObject: ANY_OBJECT,
+        at: at(4),
+      }),
+    ).toBe(false);
 
     expect(await store.quota.get(tenant)).toEqual({
       limitBytes: 1000,
@@ -325,7 +344,12 @@ describe('listing', () => {
       await store.files.createPending(file);
       if (n === 5) await store.files.reject(file, 'CHECKSUM_MISMATCH', at(n + 1));
       else if (n !== 7)
-        await store.files.activate(file, { mimeType: file.mimeType, sha256: null, at: at(n + 1) });
+        await store.files.activate(file, {
+          mimeType: file.mimeType,
+          sha256: null,
+          validatedObject: ANY_OBJECT,
+          at: at(n + 1),
+        });
       if (n === 4) await store.files.softDelete({ ...file, status: 'active' }, at(50));
       ids.push(file.id);
     }
@@ -484,7 +508,12 @@ describe('tenant isolation', () => {
     await store.files.createPending(theirs);
 
     // Act
-    await store.files.activate(mine, { mimeType: 'application/pdf', sha256: null, at: at(2) });
+    await store.files.activate(mine, {
+      mimeType: 'application/pdf',
+      sha256: null,
+      validatedObject: ANY_OBJECT,
+      at: at(2),
+    });
 
     // Assess
     expect((await store.files.get('iso-b', theirs.id))?.status).toBe('pending');
@@ -530,14 +559,24 @@ describe('listSweepable', () => {
     // An active file (never sweepable), and two deleted ones.
     const active = aFile('s1', 5);
     await sweep.files.createPending(active);
-    await sweep.files.activate(active, { mimeType: 'application/pdf', sha256: null, at: at(6) });
+    await sweep.files.activate(active, {
+      mimeType: 'application/pdf',
+      sha256: null,
+      validatedObject: ANY_OBJECT,
+      at: at(6),
+    });
     for (const [tenant, n, deletedAt] of [
       ['s1', 7, 400],
       ['s2', 8, 200],
     ] as const) {
       const file = aFile(tenant, n);
       await sweep.files.createPending(file);
-      await sweep.files.activate(file, { mimeType: 'application/pdf', sha256: null, at: at(n) });
+      await sweep.files.activate(file, {
+        mimeType: 'application/pdf',
+        sha256: null,
+        validatedObject: ANY_OBJECT,
+        at: at(n),
+      });
       await sweep.files.softDelete(file, at(deletedAt));
     }
   });

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableKeys } from '../../shared/domain/keys.js';
 import type { AuditEvent, EntityRef, Grant } from '../../shared/domain/model.js';
 import { InvalidCursorError, type MetadataStore } from '../../shared/ports/repositories.js';
-import { aFile, at, createTestStore, type TestStore, ulidLike } from './dynamodb-store-fixture.js';
+import {
+  ANY_OBJECT,
+  aFile,
+  at,
+  createTestStore,
+  type TestStore,
+  ulidLike,
+} from './dynamodb-store-fixture.js';
 
 let fixture: TestStore;
 let store: MetadataStore;
@@ -45,7 +52,12 @@ describe('references', () => {
     await store.files.reject(rejected, 'FILE_TOO_LARGE', at(2));
     const deleted = aFile(tenant, 3);
     await store.files.createPending(deleted);
-    await store.files.activate(deleted, { mimeType: 'application/pdf', sha256: null, at: at(4) });
+    await store.files.activate(deleted, {
+      mimeType: 'application/pdf',
+      sha256: null,
+      validatedObject: ANY_OBJECT,
+      at: at(4),
+    });
     await store.files.softDelete({ ...deleted, status: 'active' }, at(5));
 
     for (const fileId of [ulidLike(99), rejected.id, deleted.id]) {

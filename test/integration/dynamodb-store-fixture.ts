@@ -81,6 +81,9 @@ export function aBucket(overrides: Partial<Bucket> = {}): Bucket {
   };
 }
 
+/** The object a test's activation accepted, when the test does not care which. */
+export const ANY_OBJECT = { etag: '"d41d8cd98f00b204e9800998ecf8427e"', versionId: null };
+
 /** A pending file created at `at(n)` with id `ulidLike(n)`, unless overridden. */
 export function aFile(tenantId: string, n: number, overrides: Partial<FileRecord> = {}): FileRecord {
   const id = overrides.id ?? ulidLike(n);
@@ -105,6 +108,7 @@ export function aFile(tenantId: string, n: number, overrides: Partial<FileRecord
     multipart: null,
     references: [],
     objectKey: objectKeys.file(tenantId, bucketId, id),
+    validatedObject: null,
     ...overrides,
   };
 }

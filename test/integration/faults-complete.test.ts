@@ -29,7 +29,7 @@ import {
   TRANSIENT,
 } from '../support/faults/scenario.js';
 import { completeCall, uploaded } from '../support/faults/uploads.js';
-import { CSV, PNG_1x1 } from '../support/samples.js';
+import { CSV, CSV_ONE_PART, PNG_1x1 } from '../support/samples.js';
 
 /**
  * POST /v1/files/{fileId}/complete with faults on each storage call of the validation (API.md
@@ -173,7 +173,7 @@ const steps: Step[] = [
 
 async function start(app: FaultyApp, actor: Actor, upload: Upload) {
   const bucket = await app.services.buckets.create(actor, { name: 'Inbox' });
-  const bytes = upload === 'png-as-pdf' ? PNG_1x1 : CSV;
+  const bytes = upload === 'png-as-pdf' ? PNG_1x1 : upload === 'csv-multipart' ? CSV_ONE_PART : CSV;
   const started = await uploaded(app, actor, bucket.id, bytes, {
     contentType: upload === 'png-as-pdf' ? 'application/pdf' : 'text/csv',
     multipart: upload === 'csv-multipart',

@@ -25,7 +25,7 @@ import {
   TRANSIENT,
 } from '../support/faults/scenario.js';
 import { completeCall, sendAll } from '../support/faults/uploads.js';
-import { CSV } from '../support/samples.js';
+import { CSV, CSV_ONE_PART } from '../support/samples.js';
 import { manualClock } from '../support/second-app.js';
 
 /**
@@ -128,10 +128,13 @@ const steps: Step[] = [
   },
 ];
 
+/** What a variant uploads: multipart needs at least one whole part (API.md 13.2). */
+const bytesFor = (variant: Variant) => (variant === 'MULTIPART' ? CSV_ONE_PART : CSV);
+
 const bodyFor = (variant: Variant) => ({
   filename: 'notes.csv',
   contentType: 'text/csv',
-  size: CSV.length,
+  size: bytesFor(variant).length,
   references: [ticket],
   ...(variant === 'MULTIPART' ? { multipart: true } : {}),
   ...(variant === 'POST' ? { uploadMethod: 'POST' } : {}),
@@ -161,17 +164,18 @@ async function expectWorkingUpload(
   expect(answer.status).toBe(201);
   expect(answer.body.upload.method).toBe(variant);
   const { file, upload } = answer.body;
+  const bytes = bytesFor(variant);
   const state = await expectConsistent(stack, app, actor);
   expect(state.files.map((f) => [f.id, f.status])).toEqual([[file.id, 'pending']]);
-  expect(state.quota).toMatchObject({ reservedBytes: CSV.length, usedBytes: 0 });
+  expect(state.quota).toMatchObject({ reservedBytes: bytes.length, usedBytes: 0 });
   expect(state.references).toEqual([`${file.id} ticket#T-1`]);
   if (!endToEnd) return;
-  const parts = await sendAll(upload, CSV);
+  const parts = await sendAll(upload, bytes);
   const completed = await completeCall(app, actor, file.id, parts);
   expect(completed.status).toBe(200);
-  expect(completed.body).toMatchObject({ status: 'active', size: CSV.length });
+  expect(completed.body).toMatchObject({ status: 'active', size: bytes.length });
   expect((await expectConsistent(stack, app, actor)).quota).toMatchObject({
-    usedBytes: CSV.length,
+    usedBytes: bytes.length,
     reservedBytes: 0,
   });
 }
@@ -210,7 +214,7 @@ describe.concurrent('initiate under storage faults', () => {
           // The pending upload was written, though its caller never learned its id.
           const orphan = await expectConsistent(stack, app, actor);
           expect(orphan.files.map((f) => f.status)).toEqual(['pending']);
-          expect(orphan.quota?.reservedBytes).toBe(CSV.length);
+          expect(orphan.quota?.reservedBytes).toBe(bytesFor(step.variant).length);
           clock?.advance(PAST_EXPIRY_MS);
           expect(await app.maintenance()).toMatchObject({ abandoned: 1, errors: 0 });
           const swept = await expectConsistent(stack, app, actor);

@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startLocalStack } from '../../local/stack.js';
 import { StartupError } from '../../local/startup-error.js';
-import { freePort, type MotoServer, startMoto } from '../support/moto-server.js';
 
 const run = promisify(execFile);
 
@@ -24,17 +25,30 @@ async function npmStart(env: Record<string, string>) {
   return result;
 }
 
+/** A port nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+const moto = inject('moto');
+
 /**
  * `npm start` against external servers (S3_ENDPOINT, DYNAMODB_ENDPOINT) that lack the buckets
  * or the table, or do not answer: it used to print `ready`, and every upload then failed.
  */
-describe('npm start against external servers', () => {
-  let moto: MotoServer;
+describe.skipIf(moto.unavailable)('npm start against external servers (moto)', () => {
   let dataDir: string;
+  // moto is shared by the whole run: names of our own, which nothing else creates.
+  const id = randomBytes(4).toString('hex');
   const names = {
-    UPLOADS_BUCKET: 'startup-uploads',
-    PREVIEW_BUCKET: 'startup-previews',
-    TABLE_NAME: 'startup',
+    UPLOADS_BUCKET: `startup-uploads-${id}`,
+    PREVIEW_BUCKET: `startup-previews-${id}`,
+    TABLE_NAME: `startup-${id}`,
   };
   const external = () => ({
     S3_ENDPOINT: moto.endpoint,
@@ -47,11 +61,9 @@ describe('npm start against external servers', () => {
   });
 
   beforeAll(async () => {
-    moto = await startMoto();
     dataDir = await mkdtemp(join(tmpdir(), 'stowage-startup-'));
-  }, 90_000);
+  });
   afterAll(async () => {
-    await moto?.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -62,16 +74,22 @@ describe('npm start against external servers', () => {
     expect(started.code).toBe(1);
     expect(started.stdout).not.toContain('ready');
     expect(started.stderr).toContain('Stowage did not start');
-    expect(started.stderr).toContain(`S3 bucket "startup-uploads" does not exist at ${moto.endpoint}`);
-    expect(started.stderr).toContain(`S3 bucket "startup-previews" does not exist at ${moto.endpoint}`);
-    expect(started.stderr).toContain(`DynamoDB table "startup" does not exist at ${moto.endpoint}`);
+    expect(started.stderr).toContain(
+      `S3 bucket "${names.UPLOADS_BUCKET}" does not exist at ${moto.endpoint}`,
+    );
+    expect(started.stderr).toContain(
+      `S3 bucket "${names.PREVIEW_BUCKET}" does not exist at ${moto.endpoint}`,
+    );
+    expect(started.stderr).toContain(
+      `DynamoDB table "${names.TABLE_NAME}" does not exist at ${moto.endpoint}`,
+    );
     expect(started.stderr).toContain('FILESTORE_CREATE_MISSING=true');
     expect(started.stderr).not.toMatch(/^\s+at /m);
     expect(started.stderr).not.toContain('moto-secret');
   }, 120_000);
 
   it('says which endpoint does not answer when nothing listens there', async () => {
-    const closed = `http://127.0.0.1:${await freePort()}`;
+    const closed = `http://127.0.0.1:${await closedPort()}`;
     const started = await npmStart({ ...external(), S3_ENDPOINT: closed, DYNAMODB_ENDPOINT: closed });
     expect(started.code).toBe(1);
     expect(started.stdout).not.toContain('ready');
@@ -85,7 +103,7 @@ describe('npm start against external servers', () => {
   it('refuses in process too, leaving nothing listening, with a StartupError', async () => {
     const error = await startLocalStack({ env: external(), port: 0 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupError);
-    expect((error as Error).message).toContain('"startup-uploads"');
+    expect((error as Error).message).toContain(`"${names.UPLOADS_BUCKET}"`);
   }, 60_000);
 
   it('creates what is missing with FILESTORE_CREATE_MISSING=true, and starts on them afterwards without it', async () => {
@@ -111,9 +129,9 @@ describe('npm start against external servers', () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     try {
-      await s3.send(new HeadBucketCommand({ Bucket: 'startup-uploads' }));
-      await s3.send(new HeadBucketCommand({ Bucket: 'startup-previews' }));
-      const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: 'startup' }));
+      await s3.send(new HeadBucketCommand({ Bucket: names.UPLOADS_BUCKET }));
+      await s3.send(new HeadBucketCommand({ Bucket: names.PREVIEW_BUCKET }));
+      const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: names.TABLE_NAME }));
       expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(['GSI1', 'GSI2', 'GSI3']);
       expect(health.status).toBe(200);
     } finally {

@@ -4,7 +4,7 @@ import type { Actor, Bucket, EntityRef, FileRecord } from '../../shared/domain/m
 import { NoSuchUploadError } from '../../shared/ports/object-store.js';
 import type { MaintenanceReport } from '../../shared/services/maintenance-service.js';
 import { newTenant, sendBytes } from '../support/api.js';
-import { CSV } from '../support/samples.js';
+import { CSV, CSV_ONE_PART } from '../support/samples.js';
 import { composeSecondApp, manualClock, type SecondApp, storeBucket } from '../support/second-app.js';
 
 /**
@@ -17,8 +17,13 @@ import { composeSecondApp, manualClock, type SecondApp, storeBucket } from '../s
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** The upload URL lifetime (FILESTORE_UPLOAD_URL_TTL_SECONDS default) plus the sweep's grace. */
-const PENDING_SWEEPABLE_AFTER = HOUR + HOUR;
+/**
+ * A small single upload's window (FILESTORE_UPLOAD_URL_TTL_SECONDS default, 10 minutes, plus a
+ * second of transfer) and the sweep's grace of an hour.
+ */
+const PENDING_SWEEPABLE_AFTER = 10 * MINUTE + HOUR + MINUTE;
+/** A one-part multipart upload's: part URLs live an hour, 8 MiB at 1 Mbit/s take 68 s more. */
+const MULTIPART_SWEEPABLE_AFTER = HOUR + 2 * MINUTE + HOUR;
 
 const clock = manualClock();
 const ticket: EntityRef = { entityType: 'ticket', entityId: 'T-1' };
@@ -167,11 +172,11 @@ describe('settling expired uploads (API.md section 5)', () => {
     expect((await quota()).reservedBytes).toBe(before.reservedBytes + 42);
 
     // past the URL's expiry but within the grace: a slow client may still be sending
-    clock.advance(HOUR + 30 * MINUTE);
+    clock.advance(10 * MINUTE + 30 * MINUTE);
     await run();
     expect(await getFile(file.id)).toMatchObject({ status: 'pending' });
 
-    clock.advance(PENDING_SWEEPABLE_AFTER - (HOUR + 30 * MINUTE) + MINUTE);
+    clock.advance(PENDING_SWEEPABLE_AFTER - 40 * MINUTE + MINUTE);
     const report = await run();
     expect(report.abandoned).toBeGreaterThanOrEqual(1);
     await expect(getFile(file.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -213,15 +218,15 @@ describe('settling expired uploads (API.md section 5)', () => {
     const { file, upload } = await svc().uploads.initiate(actor, bucket.id, {
       filename: 'big.csv',
       contentType: 'text/csv',
-      size: CSV.length,
+      size: CSV_ONE_PART.length,
       multipart: true,
     });
     if (upload.method !== 'MULTIPART') throw new Error(`expected a multipart upload, got ${upload.method}`);
-    const part = await fetch(upload.parts[0]!.url, { method: 'PUT', body: new Uint8Array(CSV) });
+    const part = await fetch(upload.parts[0]!.url, { method: 'PUT', body: new Uint8Array(CSV_ONE_PART) });
     expect(part.status).toBe(200);
     const etag = part.headers.get('etag') as string;
 
-    clock.advance(PENDING_SWEEPABLE_AFTER + MINUTE);
+    clock.advance(MULTIPART_SWEEPABLE_AFTER + MINUTE);
     await run();
     await expect(getFile(file.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await quota()).toEqual(before);

@@ -3,7 +3,7 @@ import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s
 import type { S3EventRecord, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeProcessUploadHandler, objectKeysOf } from '../../functions/process-upload/handler.js';
+import { createdObjectsOf, makeProcessUploadHandler } from '../../functions/process-upload/handler.js';
 import { createStorageEventQueue } from '../../local/storage-event-queue.js';
 import { createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import { createUlidGenerator } from '../../shared/adapters/ulid-id-generator.js';
@@ -44,7 +44,11 @@ beforeAll(async () => {
 });
 
 /** What S3 puts in a notification: the key form-urlencoded, a space as `+`. */
-function s3Record(key: string, eventName = 'ObjectCreated:Put', bucketName = second.uploadsBucket) {
+function s3Record(
+  key: string,
+  eventName = 'ObjectCreated:Put',
+  bucketName = second.uploadsBucket,
+): S3EventRecord {
   const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
   return {
     eventVersion: '2.1',
@@ -108,7 +112,7 @@ const getFile = (id: string) => second.app.services.files.get(actor, id);
 const eventsOf = async (fileId: string, type?: string) =>
   (await second.app.services.quota.events(actor, { fileId, type }, { limit: 100 })).items;
 
-describe('objectKeysOf', () => {
+describe('createdObjectsOf', () => {
   it.each([
     ['tenants/t/b/f', 'tenants/t/b/f'],
     ['tenants/t/b/Q3+report.pdf', 'tenants/t/b/Q3 report.pdf'],
@@ -117,7 +121,16 @@ describe('objectKeysOf', () => {
   ])('decodes the S3 key %s as %s', (raw, decoded) => {
     const record = s3Record('x');
     record.s3.object.key = raw;
-    expect(objectKeysOf(JSON.stringify({ Records: [record] }))).toEqual([decoded]);
+    expect(createdObjectsOf(JSON.stringify({ Records: [record] })).map((o) => o.key)).toEqual([decoded]);
+  });
+
+  it('quotes the ETag as HEAD answers it and keeps the version id', () => {
+    const record = s3Record('x');
+    record.s3.object.eTag = '0123abc';
+    record.s3.object.versionId = 'v-1';
+    expect(createdObjectsOf(JSON.stringify({ Records: [record] }))).toEqual([
+      { key: record.s3.object.key, etag: '"0123abc"', versionId: 'v-1' },
+    ]);
   });
 });
 
@@ -254,21 +267,18 @@ describe('process-upload (API.md section 6)', () => {
     }
   });
 
-  it('is harmless when the event comes before the metadata, or after the upload is gone', async () => {
+  it('removes an object no record knows, and one written after its upload is gone (API.md 13.1)', async () => {
     const before = await quota();
+    const uploads = storeBucket(second.uploadsBucket);
 
-    // Bytes and their event before any record exists (the record is written a moment later).
-    const early = pendingRecord(createUlidGenerator().next());
-    await storeBucket(second.uploadsBucket).put({ key: early.objectKey, body: CSV, contentType: 'text/csv' });
-    expect(await handler(batch(eventFor(early.objectKey)))).toEqual({ batchItemFailures: [] });
+    // Bytes at a key no file record names (records are written before any URL is issued, so
+    // this is a replayed URL or a write around the API): removed, nothing counted.
+    const stray = pendingRecord(createUlidGenerator().next());
+    await uploads.put({ key: stray.objectKey, body: CSV, contentType: 'text/csv' });
+    expect(await handler(batch(eventFor(stray.objectKey)))).toEqual({ batchItemFailures: [] });
+    expect(await uploads.head(stray.objectKey)).toBeNull();
     expect(await quota()).toEqual(before);
-    expect(await eventsOf(early.id)).toEqual([]);
-    // the record lands; nothing was spoiled by the early event, and `complete` settles it
-    await second.app.metadata.files.createPending(early);
-    expect(await getFile(early.id)).toMatchObject({ status: 'pending' });
-    expect(await second.app.services.uploads.complete(actor, early.id, undefined)).toMatchObject({
-      status: 'active',
-    });
+    expect(await eventsOf(stray.id, 'object.removed')).toMatchObject([{ actor: 'system', status: 'error' }]);
 
     // An event whose object is no longer there leaves the pending file as it is.
     const { file: noBytes } = await second.app.services.uploads.initiate(actor, bucket.id, {
@@ -281,13 +291,14 @@ describe('process-upload (API.md section 6)', () => {
     });
     expect(await getFile(noBytes.id)).toMatchObject({ status: 'pending' });
 
-    // A late event after the upload was abandoned does not bring it back or count its bytes.
+    // Bytes written again after the upload was abandoned: not brought back, not counted, removed.
     const gone = await uploaded(CSV, 'text/csv');
     await second.app.services.uploads.abandon(actor, gone.id);
-    await storeBucket(second.uploadsBucket).put({ key: gone.objectKey, body: CSV, contentType: 'text/csv' });
+    await uploads.put({ key: gone.objectKey, body: CSV, contentType: 'text/csv' });
     const afterAbandon = await quota();
     expect(await handler(batch(eventFor(gone.objectKey)))).toEqual({ batchItemFailures: [] });
     await expect(getFile(gone.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await uploads.head(gone.objectKey)).toBeNull();
     expect(await quota()).toEqual(afterAbandon);
   });
 
@@ -356,5 +367,6 @@ function pendingRecord(id: string): FileRecord {
     multipart: null,
     references: [],
     objectKey: objectKeys.file(actor.tenantId, bucket.id, id),
+    validatedObject: null,
   };
 }

@@ -32,6 +32,7 @@ interface Target {
 type Bytes = Uint8Array<ArrayBuffer>;
 
 const MIB = 1024 * 1024;
+const ATTACHMENT = `attachment; filename="report.txt"; filename*=UTF-8''report.txt`;
 const PART_SIZE = 5 * MIB;
 
 const targets: Target[] = [
@@ -93,6 +94,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       const upload = await store.presignPut({
         key: key('put/ok.txt'),
         contentType: 'text/plain',
+        contentDisposition: ATTACHMENT,
         contentLength: body.length,
         expiresInSeconds: 60,
       });
@@ -102,7 +104,11 @@ describe.each(targets)('S3 object store against $name', (target) => {
 
       // Assess
       expect(response.status).toBe(200);
-      expect(upload.headers).toEqual({ 'Content-Type': 'text/plain' });
+      expect(upload.headers).toEqual({
+        'Content-Type': 'text/plain',
+        'Content-Disposition': ATTACHMENT,
+        'If-None-Match': '*',
+      });
       expect(await store.head(key('put/ok.txt'))).toMatchObject({
         size: body.length,
         contentType: 'text/plain',
@@ -113,7 +119,12 @@ describe.each(targets)('S3 object store against $name', (target) => {
     it('is refused for a longer body, another content type or after it expired', async () => {
       // Prepare
       const body = bytes('exactly this');
-      const input = { key: key('put/refused.txt'), contentType: 'text/plain', contentLength: body.length };
+      const input = {
+        key: key('put/refused.txt'),
+        contentType: 'text/plain',
+        contentDisposition: ATTACHMENT,
+        contentLength: body.length,
+      };
       const upload = await store.presignPut({ ...input, expiresInSeconds: 60 });
       vi.useFakeTimers({ toFake: ['Date'] });
       vi.setSystemTime(Date.now() - 3_600_000);
@@ -145,6 +156,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       const upload = await store.presignPut({
         key: key('put/sha.txt'),
         contentType: 'text/plain',
+        contentDisposition: ATTACHMENT,
         contentLength: body.length,
         checksumSha256Base64: sha256Base64(body),
         expiresInSeconds: 60,
@@ -171,6 +183,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       const upload = await store.presignPut({
         key: key('put/bad-sha.txt'),
         contentType: 'text/plain',
+        contentDisposition: ATTACHMENT,
         contentLength: body.length,
         checksumSha256Base64: sha256Base64(body),
         expiresInSeconds: 60,
@@ -196,6 +209,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       const post = await store.presignPost({
         key: key('post/ok.txt'),
         contentType: 'text/plain',
+        contentDisposition: ATTACHMENT,
         contentLength: body.length,
         expiresInSeconds: 60,
       });
@@ -216,11 +230,12 @@ describe.each(targets)('S3 object store against $name', (target) => {
       expect(await readAll(await store.stream(key('post/ok.txt')))).toEqual(Buffer.from(body));
     });
 
-    it('pins the key, the type and the exact length in its policy', async () => {
+    it('pins the key, type, disposition, exact length and create-once in its policy', async () => {
       // Act
       const post = await store.presignPost({
         key: key('post/policy.txt'),
         contentType: 'text/plain',
+        contentDisposition: ATTACHMENT,
         contentLength: 42,
         checksumSha256Base64: sha256Base64(bytes('x')),
         expiresInSeconds: 60,
@@ -231,7 +246,9 @@ describe.each(targets)('S3 object store against $name', (target) => {
       expect(policy.conditions).toEqual(
         expect.arrayContaining([
           { key: key('post/policy.txt') },
-          ['eq', '$Content-Type', 'text/plain'],
+          { 'Content-Type': 'text/plain' },
+          { 'Content-Disposition': ATTACHMENT },
+          { 'If-None-Match': '*' },
           ['content-length-range', 42, 42],
           { 'x-amz-checksum-algorithm': 'SHA256' },
           { 'x-amz-checksum-sha256': sha256Base64(bytes('x')) },
@@ -245,6 +262,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       const post = await store.presignPost({
         key: key('post/refused.txt'),
         contentType: 'text/plain',
+        contentDisposition: ATTACHMENT,
         contentLength: 5,
         expiresInSeconds: 60,
       });
@@ -294,6 +312,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       const { uploadId } = await store.createMultipartUpload({
         key: target,
         contentType: 'application/x-test',
+        contentDisposition: ATTACHMENT,
       });
 
       // Act
@@ -326,6 +345,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       const { uploadId } = await store.createMultipartUpload({
         key: target,
         contentType: 'application/x-test',
+        contentDisposition: ATTACHMENT,
       });
       const etags = [
         await uploadPart(store, target, uploadId, 1, bytes('too small to be a first part')),
@@ -360,6 +380,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       const { uploadId } = await store.createMultipartUpload({
         key: target,
         contentType: 'application/x-test',
+        contentDisposition: ATTACHMENT,
       });
       const etag = await uploadPart(store, target, uploadId, 1, bytes('only part'));
 
@@ -374,6 +395,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
         key: target,
         uploadId,
         partNumber: 2,
+        contentLength: 9,
         expiresInSeconds: 60,
       });
       expect((await fetch(partUrl, { method: 'PUT', body: bytes('late part') })).status).toBe(404);
@@ -505,6 +527,7 @@ describe('createS3ObjectStore', () => {
     const presigned = store.presignPut({
       key: 'k',
       contentType: 'text/plain',
+      contentDisposition: ATTACHMENT,
       contentLength: 1,
       expiresInSeconds: 60,
     });
@@ -555,6 +578,7 @@ describe('startEmbeddedS3', () => {
     const upload = await store.presignPut({
       key: 'cors.txt',
       contentType: 'text/plain',
+      contentDisposition: ATTACHMENT,
       contentLength: 2,
       expiresInSeconds: 60,
     });
@@ -585,6 +609,7 @@ describe('startEmbeddedS3', () => {
     const upload = await store.presignPut({
       key: putKey,
       contentType: 'text/plain',
+      contentDisposition: ATTACHMENT,
       contentLength: 8,
       expiresInSeconds: 60,
     });
@@ -592,6 +617,7 @@ describe('startEmbeddedS3', () => {
     const post = await store.presignPost({
       key: postKey,
       contentType: 'text/plain',
+      contentDisposition: ATTACHMENT,
       contentLength: 8,
       expiresInSeconds: 60,
     });
@@ -599,6 +625,7 @@ describe('startEmbeddedS3', () => {
     const { uploadId } = await store.createMultipartUpload({
       key: multipartKey,
       contentType: 'application/x-test',
+      contentDisposition: ATTACHMENT,
     });
     const etags = [
       await uploadPart(store, multipartKey, uploadId, 1, new Uint8Array(PART_SIZE)),
@@ -711,7 +738,13 @@ async function uploadPart(
   partNumber: number,
   body: Bytes,
 ): Promise<string> {
-  const url = await store.presignUploadPart({ key, uploadId, partNumber, expiresInSeconds: 60 });
+  const url = await store.presignUploadPart({
+    key,
+    uploadId,
+    partNumber,
+    contentLength: body.length,
+    expiresInSeconds: 60,
+  });
   const response = await fetch(url, { method: 'PUT', body });
   expect(response.status).toBe(200);
   const etag = response.headers.get('etag');

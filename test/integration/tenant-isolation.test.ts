@@ -37,6 +37,7 @@ beforeAll(async () => {
       TENANT_ROLE_ARN: 'arn:aws:iam::111122223333:role/stowage-tenant-access',
       TABLE_ARN: 'arn:aws:dynamodb:us-east-1:111122223333:table/stowage',
       FILESTORE_UPLOAD_URL_TTL_SECONDS: '900',
+      FILESTORE_PART_URL_TTL_SECONDS: '900',
     },
   });
   api = makeApiHandler({

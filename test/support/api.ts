@@ -12,8 +12,7 @@ export interface Answer<T = any> {
 export const newTenant = (label = 't') => `${label}-${randomBytes(6).toString('hex')}`;
 
 /** A client of the running local stack, acting as one user of one tenant. */
-export async function client(tenantId: string, userId: string, roles: string[]) {
-  const base = inject('apiUrl');
+export async function client(tenantId: string, userId: string, roles: string[], base = inject('apiUrl')) {
   const token = await mintDevToken({ tenantId, userId, roles });
   const call = async <T = any>(
     method: string,

@@ -29,3 +29,8 @@ export function minimalPdf(text = 'Hello'): Buffer {
 export const HTML_PAGE = Buffer.from('<!doctype html><html><body><script>alert(1)</script></body></html>');
 export const WINDOWS_EXE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(254, 0x90)]);
 export const CSV = Buffer.from('id,name\n1,Widget\n2,Gadget\n');
+/** A CSV of exactly the default minimum part size (8 MiB): the smallest multipart upload. */
+export const CSV_ONE_PART = Buffer.concat([
+  Buffer.from('id,name\n'),
+  Buffer.alloc(8 * 1024 * 1024 - 8, 'x\n'),
+]);

@@ -10,6 +10,7 @@ import { readConfig } from '../../functions/lib/config.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/table-definition.js';
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import type { Clock } from '../../shared/ports/clock.js';
+import type { HostResolver } from '../../shared/ports/host-resolver.js';
 import { type Logger, silentLogger } from '../../shared/ports/logger.js';
 import { stackDynamoCredentials } from './dynamo.js';
 
@@ -57,6 +58,8 @@ export async function composeSecondApp(
     logger?: Logger;
     ownTable?: boolean;
     env?: Record<string, string>;
+    /** The name resolver of endpoint checks and guarded connections (DNS when absent). */
+    resolver?: HostResolver;
   } = {
     label: 'app',
   },
@@ -88,7 +91,11 @@ export async function composeSecondApp(
     FILESTORE_DATA_DIR: await mkdtemp(join(tmpdir(), `stowage-${opts.label}-`)),
     ...opts.env,
   });
-  const app = compose(config, { clock: opts.clock, logger: opts.logger ?? silentLogger });
+  const app = compose(config, {
+    clock: opts.clock,
+    logger: opts.logger ?? silentLogger,
+    resolver: opts.resolver,
+  });
   return { app, uploadsBucket, tableName };
 }
 

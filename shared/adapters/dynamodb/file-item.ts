@@ -1,7 +1,13 @@
 import type { FileStatus, RejectionReason } from '../../domain/file-state.js';
 import { partitionOf } from '../../domain/file-state.js';
 import { type FilePartition, tableKeys } from '../../domain/keys.js';
-import type { EntityRef, FileRecord, MultipartState, PreviewStatus } from '../../domain/model.js';
+import type {
+  EntityRef,
+  FileRecord,
+  MultipartState,
+  PreviewStatus,
+  ValidatedObject,
+} from '../../domain/model.js';
 import type { TableKey } from './batch.js';
 import { itemReader } from './item-reader.js';
 import type { Item } from './table-context.js';
@@ -71,6 +77,7 @@ export const fileItem = {
       uploadExpiresAt: file.uploadExpiresAt,
       multipart: file.multipart ? { ...file.multipart } : null,
       objectKey: file.objectKey,
+      validatedObject: file.validatedObject ? { ...file.validatedObject } : null,
       // DynamoDB stores no empty sets: no references means no attribute.
       ...(refs.size > 0 ? { refs } : {}),
     };
@@ -102,6 +109,10 @@ export const fileItem = {
       multipart: read.isNull('multipart') ? null : multipartFrom(read.map('multipart')),
       references: read.stringSet('refs').map(refFromString).sort(compareRefs),
       objectKey: read.string('objectKey'),
+      // Absent on items written before validation recorded the object.
+      validatedObject: read.isNull('validatedObject')
+        ? null
+        : validatedObjectFrom(read.map('validatedObject')),
       // Written by the preview repository, only once a preview is asked for or rendered.
       ...(PREVIEW_STATUSES.includes(item.previewStatus as PreviewStatus)
         ? { previewStatus: item.previewStatus as PreviewStatus }
@@ -119,6 +130,11 @@ function multipartFrom(map: Record<string, unknown>): MultipartState {
     partSize: read.number('partSize'),
     partCount: read.number('partCount'),
   };
+}
+
+function validatedObjectFrom(map: Record<string, unknown>): ValidatedObject {
+  const read = itemReader(map);
+  return { etag: read.stringOrNull('etag'), versionId: read.stringOrNull('versionId') };
 }
 
 function refFromString(value: string): EntityRef {

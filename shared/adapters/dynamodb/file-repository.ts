@@ -142,11 +142,13 @@ export function createFileRepository(ctx: TableContext): FileRepository {
           Update: fileUpdate(file, 'pending', {
             // Leaving pending also leaves the sweep index.
             expression:
-              'SET #status = :to, mimeType = :mimeType, sha256 = :sha256, updatedAt = :at REMOVE GSI3PK, GSI3SK',
+              'SET #status = :to, mimeType = :mimeType, sha256 = :sha256, validatedObject = :object, ' +
+              'updatedAt = :at REMOVE GSI3PK, GSI3SK',
             values: {
               ':to': 'active',
               ':mimeType': changes.mimeType,
               ':sha256': changes.sha256,
+              ':object': { etag: changes.validatedObject.etag, versionId: changes.validatedObject.versionId },
               ':at': changes.at,
             },
           }),

@@ -17,8 +17,10 @@ import { compose, defaultProvider } from '../../../functions/lib/compose.js';
 import { readConfig, type StowageConfig } from '../../../functions/lib/config.js';
 import { makeMaintenanceHandler } from '../../../functions/maintenance/handler.js';
 import { makeProcessUploadHandler } from '../../../functions/process-upload/handler.js';
+import { dnsHostResolver } from '../../../shared/adapters/dns-host-resolver.js';
 import { createDynamoMetadataStore } from '../../../shared/adapters/dynamodb/create-dynamo-metadata-store.js';
 import { ensureTable } from '../../../shared/adapters/dynamodb/table-definition.js';
+import { createGuardedAgents } from '../../../shared/adapters/guarded-http.js';
 import { createLocalSecretStore } from '../../../shared/adapters/local-secret-store.js';
 import { createProviderObjectStores } from '../../../shared/adapters/provider-object-stores.js';
 import { createS3Client, createS3ObjectStore } from '../../../shared/adapters/s3-object-store.js';
@@ -203,6 +205,10 @@ export function composeFaultyApp(
     defaultStore: createS3ObjectStore({ client: s3, bucket: config.uploadsBucket }),
     providers: metadata.providers,
     secrets,
+    agents: createGuardedAgents({
+      allowedOrigins: stack.settings.allowedEndpoints ?? [],
+      resolver: dnsHostResolver,
+    }),
   });
   const deps: ServiceDeps = {
     metadata,
@@ -211,6 +217,7 @@ export function composeFaultyApp(
     clock: opts.clock ?? systemClock,
     ids: createUlidGenerator(),
     logger,
+    resolver: dnsHostResolver,
     settings: stack.settings,
   };
   const services = createServices(deps, defaultProvider(config));

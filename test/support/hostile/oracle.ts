@@ -42,8 +42,11 @@ export function expectationFor(p: Probe): Expectation {
   const [rawPath = '', rawQuery = ''] = splitOnce(p.path, '?');
   const found = matchRoute(p.method, rawPath);
   if (found.kind === 'not-found') return exact(404, 'NOT_FOUND', 'no route has this path');
+  // 401 comes first on a known path's other methods too (in AWS the authorizer guards them).
   if (found.kind === 'method-not-allowed')
-    return exact(405, 'METHOD_NOT_ALLOWED', `the path takes ${found.allow.join(', ')}`);
+    return p.caller === 'anonymous'
+      ? exact(401, 'UNAUTHENTICATED', 'no token, on a known path')
+      : exact(405, 'METHOD_NOT_ALLOWED', `the path takes ${found.allow.join(', ')}`);
   const { route, rawParams } = found;
   const role = roleExpectation(p.caller, route);
   if (role) return role;

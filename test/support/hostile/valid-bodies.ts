@@ -1,3 +1,5 @@
+import { inject } from 'vitest';
+
 /**
  * A valid body for each request schema (by its OpenAPI id), with every optional field
  * present, so each field can be broken on its own. `n` keeps names unique. A schema missing
@@ -10,7 +12,8 @@ export const VALID_BODIES: Record<string, (n: number) => Record<string, unknown>
     config: {
       bucket: 'hostile-bucket',
       region: 'us-east-1',
-      endpoint: 'http://127.0.0.1:9',
+      // The one plain-http loopback origin the test stack allow-lists (API.md section 13.7).
+      endpoint: inject('s3Endpoint'),
       forcePathStyle: true,
     },
     credentials: { accessKeyId: 'AKIAHOSTILE', secretAccessKey: 'not-a-secret' },

@@ -114,7 +114,8 @@ describe('the tenant access role (tenant isolation, the default)', () => {
         TENANT_ROLE_ARN: arnOf(tenantRoleId),
         TABLE_ARN: arnOf(tableId),
         // Presigned URLs die with the (at most one hour) chained session that signed them.
-        FILESTORE_UPLOAD_URL_TTL_SECONDS: '900',
+        FILESTORE_UPLOAD_URL_TTL_SECONDS: '600',
+        FILESTORE_PART_URL_TTL_SECONDS: '900',
       });
       expect(flat(environmentOf(entry).SECRETS_ARN_PREFIX)).toBe(
         'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:stowage/Test',
@@ -127,6 +128,7 @@ describe('the tenant access role (tenant isolation, the default)', () => {
       'TABLE_ARN',
       'SECRETS_ARN_PREFIX',
       'FILESTORE_UPLOAD_URL_TTL_SECONDS',
+      'FILESTORE_PART_URL_TTL_SECONDS',
     ])
       expect(maintenance[name], name).toBeUndefined();
   });

@@ -35,6 +35,7 @@ function aFile(overrides: Partial<FileRecord> = {}): FileRecord {
     multipart: null,
     references: [],
     objectKey: 'tenants/acme/bkt1/F1',
+    validatedObject: { etag: '"e"', versionId: null },
     ...overrides,
   };
 }

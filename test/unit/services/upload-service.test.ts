@@ -114,11 +114,12 @@ function setup(store: ObjectStore, forProvider?: () => Promise<ObjectStore>) {
     settings: {
       maxFileSize: 5 * 1024 * MiB,
       multipartThreshold: 100 * MiB,
-      minPartSize: 8 * MiB,
-      uploadUrlTtlSeconds: 3600,
+      // Small enough for the CSV below to be a one-part multipart upload.
+      minPartSize: 16,
+      uploadUrlTtlSeconds: 600,
+      partUrlTtlSeconds: 3600,
       downloadUrlTtlSeconds: 300,
       quarantineRejected: true,
-      verifyChecksumByReading: false,
       sniffBytes: 4100,
     },
   };
@@ -179,6 +180,106 @@ describe('UploadService.initiate when storage fails after the reservation', () =
   });
 });
 
+describe('UploadService.initiate of a multipart upload', () => {
+  it('refuses multipart below the minimum part size, before anything is reserved', async () => {
+    // Prepare
+    const { services, files, quota } = setup(fakeStore({}));
+
+    // Act
+    const initiation = services.uploads.initiate(actor, bucket.id, {
+      ...csvUpload,
+      size: 15,
+      multipart: true,
+    });
+
+    // Assess
+    await expect(initiation).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(files.size).toBe(0);
+    expect(quota.reservedBytes).toBe(0);
+  });
+
+  it('signs each part URL with its exact length, the last one the remainder', async () => {
+    // Prepare
+    const signed: { partNumber: number; contentLength: number }[] = [];
+    const store = fakeStore({
+      createMultipartUpload: async () => ({ uploadId: 'mpu-2' }),
+      presignUploadPart: async ({ partNumber, contentLength }) => {
+        signed.push({ partNumber, contentLength });
+        return `https://store/part/${partNumber}`;
+      },
+    });
+    const { services } = setup(store);
+    const size = 2 * MiB + 5;
+
+    // Act
+    const { upload } = await services.uploads.initiate(actor, bucket.id, {
+      ...csvUpload,
+      size,
+      multipart: true,
+    });
+
+    // Assess
+    expect(upload).toMatchObject({ method: 'MULTIPART', partSize: MiB });
+    expect(signed.sort((a, b) => a.partNumber - b.partNumber)).toEqual([
+      { partNumber: 1, contentLength: MiB },
+      { partNumber: 2, contentLength: MiB },
+      { partNumber: 3, contentLength: 5 },
+    ]);
+  });
+});
+
+describe('UploadService.initiate of a single upload', () => {
+  it('stores an active type as octet-stream and every file as an attachment with its name', async () => {
+    // Prepare
+    const presigned: { contentType: string; contentDisposition: string }[] = [];
+    const store = fakeStore({
+      presignPut: async (input) => {
+        presigned.push({ contentType: input.contentType, contentDisposition: input.contentDisposition });
+        return { url: 'https://store/put', headers: {} };
+      },
+    });
+    const { services } = setup(store);
+
+    // Act
+    await services.uploads.initiate(actor, bucket.id, {
+      filename: 'page.html',
+      contentType: 'text/html',
+      size: 10,
+    });
+    await services.uploads.initiate(actor, bucket.id, {
+      filename: 'Q3 "é".csv',
+      contentType: 'text/csv',
+      size: 10,
+    });
+
+    // Assess
+    expect(presigned).toEqual([
+      {
+        contentType: 'application/octet-stream',
+        contentDisposition: expect.stringMatching(/^attachment; filename="page.html"/),
+      },
+      {
+        contentType: 'text/csv',
+        contentDisposition: `attachment; filename="Q3 _e_.csv"; filename*=UTF-8''Q3%20%22%C3%A9%22.csv`,
+      },
+    ]);
+  });
+
+  it('keeps the file pending past its URL for as long as its bytes need on a slow line', async () => {
+    // Prepare
+    const { services, files } = setup(fakeStore({ presignPut: async () => ({ url: 'u', headers: {} }) }));
+
+    // Act
+    const small = await services.uploads.initiate(actor, bucket.id, { ...csvUpload, size: 10 });
+    const big = await services.uploads.initiate(actor, bucket.id, { ...csvUpload, size: 100 * MiB });
+
+    // Assess: URLs live 10 minutes; 100 MiB at 1 Mbit/s takes 839 s more.
+    expect(small.upload.expiresAt).toBe('2026-11-28T14:10:00.000Z');
+    expect(files.get(small.file.id)?.uploadExpiresAt).toBe('2026-11-28T14:10:01.000Z');
+    expect(files.get(big.file.id)?.uploadExpiresAt).toBe('2026-11-28T14:23:59.000Z');
+  });
+});
+
 describe('UploadService.complete of a multipart upload', () => {
   /** A pending multipart upload of CSV bytes; `store` answers for storage afterwards. */
   async function pendingMultipart(store: ObjectStore) {
@@ -200,6 +301,7 @@ describe('UploadService.complete of a multipart upload', () => {
         size: CSV.length,
         contentType: 'text/csv',
         etag: null,
+        versionId: null,
         checksumSha256Base64: null,
         lastModified: null,
       }),

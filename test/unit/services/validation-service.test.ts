@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent, Bucket, FileRecord } from '../../../shared/domain/model.js';
 import type { ObjectHead, ObjectStore } from '../../../shared/ports/object-store.js';
@@ -47,6 +49,7 @@ const pendingFile = (size: number, sha256: string | null = null): FileRecord => 
   multipart: null,
   references: [],
   objectKey: 'tenants/acme/bkt1/01FILE',
+  validatedObject: null,
 });
 
 /** A store holding one big object, recording every read. */
@@ -56,6 +59,7 @@ function bigObjectStore(size: number) {
     size,
     contentType: 'application/pdf',
     etag: '"e"',
+    versionId: null,
     checksumSha256Base64: null,
     lastModified: null,
   };
@@ -98,7 +102,6 @@ function validationWith(store: ObjectStore, activateAnswers: boolean[]) {
     settings: {
       maxFileSize: 10 * GiB,
       sniffBytes: 4100,
-      verifyChecksumByReading: false,
       quarantineRejected: true,
     },
   } as unknown as ServiceDeps;
@@ -154,5 +157,200 @@ describe('the outcome log line (the dashboard counts accepted and rejected uploa
       },
     ]);
     expect(JSON.stringify(logged)).not.toContain('acme');
+  });
+});
+
+// API.md 13.1 and issue 9: reads are held to the object validation saw, checksums nobody
+// verified are computed, and objects no pending file waits for are removed.
+
+/** A store holding `bytes` at every key as one object, recording what is asked of it. */
+function recordingStore(bytes: Buffer, head: Partial<ObjectHead> = {}) {
+  const calls: { op: string; key?: string; version?: unknown; versionId?: string }[] = [];
+  const store = {
+    head: async () => ({
+      size: bytes.length,
+      contentType: 'application/pdf',
+      etag: '"v-etag"',
+      versionId: 'v-1',
+      checksumSha256Base64: null,
+      lastModified: null,
+      ...head,
+    }),
+    readFirstBytes: async (key: string, length: number, version?: unknown) => {
+      calls.push({ op: 'readFirstBytes', key, version });
+      return new Uint8Array(bytes.subarray(0, length));
+    },
+    stream: async (key: string, version?: unknown) => {
+      calls.push({ op: 'stream', key, version });
+      return Readable.from([bytes]);
+    },
+    copy: async (input: { sourceKey: string; destinationKey: string }) =>
+      void calls.push({ op: 'copy', key: input.destinationKey }),
+    delete: async (key: string, versionId?: string) => void calls.push({ op: 'delete', key, versionId }),
+  } as unknown as ObjectStore;
+  return { store, calls };
+}
+
+/** Validation over one stored file record whose transitions apply in memory. */
+function validationOver(store: ObjectStore, record: FileRecord | null) {
+  let current = record ? structuredClone(record) : null;
+  const events: AuditEvent[] = [];
+  const activations: unknown[] = [];
+  const metadata = {
+    buckets: { get: async () => bucket },
+    files: {
+      get: async () => (current ? structuredClone(current) : null),
+      activate: async (_file: FileRecord, changes: { mimeType: string; validatedObject: unknown }) => {
+        activations.push(changes);
+        if (current?.status !== 'pending') return false;
+        current = { ...current, status: 'active', mimeType: changes.mimeType };
+        return true;
+      },
+      reject: async (_file: FileRecord, reason: FileRecord['rejectionReason']) => {
+        if (current?.status !== 'pending') return false;
+        current = { ...current, status: 'rejected', rejectionReason: reason };
+        return true;
+      },
+    },
+    events: { record: async (_t: string, event: AuditEvent) => void events.push(event) },
+  } as unknown as MetadataStore;
+  const deps = {
+    metadata,
+    stores: { defaultStore: () => store, forProvider: async () => store },
+    clock: { now: () => new Date('2026-11-28T14:05:00.000Z') },
+    ids: { next: () => '01EVENT' },
+    logger: { info() {}, warn() {}, error() {} },
+    settings: { maxFileSize: 10 * GiB, sniffBytes: 4100, quarantineRejected: true },
+  } as unknown as ServiceDeps;
+  return { validation: new ValidationService(deps), events, activations };
+}
+
+const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+describe('ValidationService checksums (issue 9, item 7)', () => {
+  it('hashes the object when the store reports no checksum, and rejects bytes that differ', async () => {
+    // Prepare: a store that, like moto, neither verifies nor reports the declared sha256.
+    const sent = Buffer.concat([PDF_START, Buffer.from('tampered')]);
+    const declared = sha256Hex(Buffer.concat([PDF_START, Buffer.from('original')]));
+    const { store, calls } = recordingStore(sent);
+    const file = pendingFile(sent.length, declared);
+    const { validation } = validationOver(store, file);
+
+    // Act
+    const outcome = await validation.validateArrival(file, 'system');
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'rejected', file: { rejectionReason: 'CHECKSUM_MISMATCH' } });
+    expect(calls.map((c) => c.op)).toContain('stream');
+  });
+
+  it('activates with the checksum only once the bytes were hashed and matched', async () => {
+    const { store, calls } = recordingStore(PDF_START);
+    const file = pendingFile(PDF_START.length, sha256Hex(PDF_START));
+    const { validation } = validationOver(store, file);
+
+    const outcome = await validation.validateArrival(file, 'system');
+
+    expect(outcome).toMatchObject({ kind: 'active', file: { sha256: sha256Hex(PDF_START) } });
+    expect(calls.filter((c) => c.op === 'stream')).toHaveLength(1);
+  });
+
+  it('trusts a checksum the store reports, without reading the object', async () => {
+    const reported = createHash('sha256').update(PDF_START).digest('base64');
+    const { store, calls } = recordingStore(PDF_START, { checksumSha256Base64: reported });
+    const file = pendingFile(PDF_START.length, sha256Hex(PDF_START));
+    const { validation } = validationOver(store, file);
+
+    expect(await validation.validateArrival(file, 'system')).toMatchObject({ kind: 'active' });
+    expect(calls.map((c) => c.op)).toEqual(['readFirstBytes']);
+  });
+});
+
+describe('ValidationService reads the object it judged (API.md 13.1)', () => {
+  it('reads the first bytes and hashes of the HEAD version, and records it on activation', async () => {
+    const { store, calls } = recordingStore(PDF_START);
+    const file = pendingFile(PDF_START.length, sha256Hex(PDF_START));
+    const { validation, activations } = validationOver(store, file);
+
+    await validation.validateArrival(file, 'system');
+
+    const seen = { etag: '"v-etag"', versionId: 'v-1' };
+    expect(calls.filter((c) => c.op !== 'delete').map((c) => c.version)).toEqual([seen, seen]);
+    expect(activations).toEqual([expect.objectContaining({ validatedObject: seen })]);
+  });
+
+  it.each([
+    ['SIZE_MISMATCH', 1, false],
+    ['MIME_TYPE_MISMATCH', 0, true],
+  ] as const)(
+    'on %s deletes the exact version, quarantining only type rejections',
+    async (reason, extra, quarantined) => {
+      const bytes = reason === 'MIME_TYPE_MISMATCH' ? Buffer.from('<html>not a pdf</html>') : PDF_START;
+      const { store, calls } = recordingStore(bytes);
+      const file = pendingFile(bytes.length + extra);
+      const { validation } = validationOver(store, file);
+
+      const outcome = await validation.validateArrival(file, 'system');
+
+      expect(outcome).toMatchObject({ kind: 'rejected', file: { rejectionReason: reason } });
+      expect(calls.some((c) => c.op === 'copy')).toBe(quarantined);
+      expect(calls.filter((c) => c.op === 'delete')).toEqual([
+        { op: 'delete', key: file.objectKey, versionId: 'v-1' },
+      ]);
+    },
+  );
+});
+
+describe('ValidationService.onObjectCreated of objects no pending file waits for (API.md 13.1)', () => {
+  const accepted = { etag: '"v-etag"', versionId: 'v-1' };
+  const active = { ...pendingFile(PDF_START.length), status: 'active' as const, validatedObject: accepted };
+  const created = (etag: string, versionId: string | null) => ({ key: active.objectKey, etag, versionId });
+
+  it.each([
+    ['no record (abandoned, purged or never issued)', null, created('"x"', 'v-9'), 'v-9'],
+    ['a rejected file', { ...active, status: 'rejected' as const }, created('"x"', 'v-9'), 'v-9'],
+    ['an active file, another version', active, created('"x"', 'v-9'), 'v-9'],
+    [
+      'an active file on an unversioned store, another ETag',
+      { ...active, validatedObject: { etag: '"v-etag"', versionId: null } },
+      created('"x"', null),
+      undefined,
+    ],
+    [
+      'a soft-deleted file, another version',
+      { ...active, status: 'deleted' as const },
+      created('"x"', 'v-9'),
+      'v-9',
+    ],
+  ])('removes the object written for %s, and changes no file', async (_, record, object, versionId) => {
+    const { store, calls } = recordingStore(PDF_START);
+    const { validation, events, activations } = validationOver(store, record);
+
+    const outcome = await validation.onObjectCreated(object);
+
+    expect(outcome).toEqual({ kind: 'removed', key: active.objectKey });
+    expect(calls).toEqual([{ op: 'delete', key: active.objectKey, versionId }]);
+    expect(activations).toEqual([]);
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'object.removed', actor: 'system', status: 'error' }),
+    ]);
+  });
+
+  it('leaves the accepted object alone when its own event arrives late or twice', async () => {
+    const { store, calls } = recordingStore(PDF_START);
+    const { validation } = validationOver(store, active);
+
+    const outcome = await validation.onObjectCreated(created('"v-etag"', 'v-1'));
+
+    expect(outcome).toMatchObject({ kind: 'settled', file: { status: 'active' } });
+    expect(calls).toEqual([]);
+  });
+
+  it('validates the object of a pending file', async () => {
+    const { store } = recordingStore(PDF_START);
+    const pending = pendingFile(PDF_START.length);
+    const { validation } = validationOver(store, pending);
+
+    expect(await validation.onObjectCreated(created('"v-etag"', 'v-1'))).toMatchObject({ kind: 'active' });
   });
 });
