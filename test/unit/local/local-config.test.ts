@@ -13,6 +13,7 @@ describe('readLocalConfig', () => {
       maintenanceIntervalMs: 60_000,
       corsOrigins: [],
       createMissing: false,
+      allowEmbeddedS3Provider: false,
       auth: { kind: 'dev', secret: 'local-dev-secret' },
       s3: { kind: 'embedded', port: 4569 },
       dynamo: { kind: 'embedded', port: 8000, inMemory: false },
@@ -33,6 +34,7 @@ describe('readLocalConfig', () => {
       FILESTORE_MAINTENANCE_INTERVAL_MS: '0',
       FILESTORE_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
       FILESTORE_CREATE_MISSING: 'true',
+      FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER: 'true',
       FILESTORE_DYNAMODB_IN_MEMORY: 'yes',
       S3_PORT: '9000',
       DYNAMODB_PORT: '9001',
@@ -48,6 +50,7 @@ describe('readLocalConfig', () => {
       maintenanceIntervalMs: 0,
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       createMissing: true,
+      allowEmbeddedS3Provider: true,
       s3: { kind: 'embedded', port: 9000 },
       dynamo: { kind: 'embedded', port: 9001, inMemory: true },
     });
