@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLocalStack } from '../local/stack.js';
 import { bundlesBench } from './bundles.bench.js';
+import { embeddedS3Bench } from './embedded-s3.bench.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { type BenchReport, renderTable } from './lib/report.js';
@@ -21,6 +22,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'validation-memory', run: validationMemoryBench },
   { name: 'preview', run: previewBench },
   { name: 'bundles', run: bundlesBench },
+  { name: 'embedded-s3', run: embeddedS3Bench },
 ];
 
 function selected(argv: readonly string[]) {

@@ -118,7 +118,6 @@ function runChild(ctx: BenchContext, tenantId: string, fileId: string): Promise<
     S3_ENDPOINT: config.s3.endpoint ?? '',
     S3_ACCESS_KEY_ID: config.s3.credentials?.accessKeyId ?? '',
     S3_SECRET_ACCESS_KEY: config.s3.credentials?.secretAccessKey ?? '',
-    S3_EMBEDDED: 'true',
     DYNAMODB_ENDPOINT: config.dynamo.endpoint ?? '',
     DYNAMODB_ACCESS_KEY_ID: config.dynamo.credentials?.accessKeyId ?? '',
     DYNAMODB_SECRET_ACCESS_KEY: config.dynamo.credentials?.secretAccessKey ?? '',

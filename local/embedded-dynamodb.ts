@@ -5,7 +5,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KeyPair } from './key-pair-file.js';
+import type { KeyPair } from './embedded-s3/credentials.js';
 import { startSigV4Proxy } from './sigv4-proxy.js';
 import { StartupError } from './startup-error.js';
 

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { compose } from '../functions/lib/compose.js';
 import type { StowageConfig } from '../functions/lib/config.js';
 import { isId } from '../shared/domain/ids.js';
-import { LOCAL_KEY_FILE, LOCAL_KEY_PREFIX, loadOrCreateKeyPair } from './key-pair-file.js';
+import { loadOrCreateKeyPair } from './embedded-s3/credentials.js';
+import { readEmbeddedS3Credentials } from './embedded-s3/index.js';
 import { readLocalConfig } from './local-config.js';
 
 /**
@@ -28,7 +29,15 @@ if (!isId(values.tenant)) {
 const local = readLocalConfig(process.env);
 const near = local.host === '0.0.0.0' || local.host === '::' ? '127.0.0.1' : local.host;
 const at = (port: number) => `http://${near.includes(':') ? `[${near}]` : near}:${port}`;
-const keyPair = await loadOrCreateKeyPair(join(local.dataDir, LOCAL_KEY_FILE), LOCAL_KEY_PREFIX);
+// The embedded store's key pair, generated in its data dir, signs for DynamoDB Local too.
+const storeKeys =
+  local.s3.kind === 'embedded' ? await readEmbeddedS3Credentials(join(local.dataDir, 's3')) : null;
+if (local.s3.kind === 'embedded' && !storeKeys) {
+  process.stderr.write(
+    `fsck: no embedded store key pair in ${join(local.dataDir, 's3')}; start the stack once (npm start) or set S3_ENDPOINT\n`,
+  );
+  process.exit(2);
+}
 const config: StowageConfig = {
   ...local.service,
   s3:
@@ -37,15 +46,14 @@ const config: StowageConfig = {
           ...local.service.s3,
           endpoint: at(local.s3.port),
           forcePathStyle: true,
-          credentials: local.service.s3.credentials ?? keyPair,
-          embedded: true,
+          credentials: local.service.s3.credentials ?? storeKeys,
         }
       : local.service.s3,
   dynamo:
     local.dynamo.kind === 'embedded'
       ? {
           endpoint: at(local.dynamo.port),
-          credentials: keyPair,
+          credentials: storeKeys ?? (await loadOrCreateKeyPair(join(local.dataDir, 'dynamodb'))),
         }
       : {
           ...local.service.dynamo,

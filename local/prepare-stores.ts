@@ -49,7 +49,6 @@ async function checkBuckets(opts: PrepareStoresOptions): Promise<string[]> {
     region: config.region,
     endpoint: config.s3.endpoint ?? undefined,
     forcePathStyle: config.s3.forcePathStyle,
-    embedded: config.s3.embedded,
     credentials: config.s3.credentials ?? undefined,
     maxAttempts: CHECK_CLIENT.maxAttempts,
   });

@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KeyPair } from './key-pair-file.js';
+import type { KeyPair } from './embedded-s3/credentials.js';
 import { StartupError } from './startup-error.js';
 import { verifySigV4 } from './verify-sigv4.js';
 

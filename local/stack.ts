@@ -15,9 +15,9 @@ import type { Logger } from '../shared/ports/logger.js';
 import { createLocalAuthorizer } from './authorizer.js';
 import { createCors } from './cors.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
-import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3.js';
+import { loadOrCreateKeyPair } from './embedded-s3/credentials.js';
+import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3/index.js';
 import { createLocalHttpServer } from './http-server.js';
-import { LOCAL_KEY_FILE, LOCAL_KEY_PREFIX, loadOrCreateKeyPair } from './key-pair-file.js';
 import { type LocalConfig, ownOrigins, readLocalConfig } from './local-config.js';
 import { localRoutes } from './local-routes.js';
 import { prepareStores } from './prepare-stores.js';
@@ -91,11 +91,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const { port } = http.server.address() as AddressInfo;
     const corsOrigins = [...new Set([...ownOrigins(local.host, port), ...local.corsOrigins])];
 
-    const keyPair = await loadOrCreateKeyPair(join(local.dataDir, LOCAL_KEY_FILE), LOCAL_KEY_PREFIX);
     let embeddedS3: EmbeddedS3 | null = null;
     if (local.s3.kind === 'embedded') {
       embeddedS3 = await startEmbeddedS3({
-        ...keyPair,
         dataDir: join(local.dataDir, 's3'),
         port: local.s3.port,
         host: local.host,
@@ -110,11 +108,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         dataDir: local.dynamo.inMemory ? undefined : join(local.dataDir, 'dynamodb'),
         port: local.dynamo.port,
         host: local.host,
-        // The pair the store reports (ours, unless it chose its own): one pair signs for both,
-        // as one set of credentials does in AWS, so per-tenant sessions work on either.
+        // The store's own key pair (<data>/s3/credentials.json) signs for DynamoDB too, as one
+        // set of credentials does in AWS, so per-tenant sessions work on both; with S3_ENDPOINT,
+        // a pair of its own in <data>/dynamodb/credentials.json.
         credentials: embeddedS3
           ? { accessKeyId: embeddedS3.accessKeyId, secretAccessKey: embeddedS3.secretAccessKey }
-          : keyPair,
+          : await loadOrCreateKeyPair(join(local.dataDir, 'dynamodb')),
       });
       stops.push((dynamo as EmbeddedDynamo).stop);
     }
@@ -231,7 +230,6 @@ function serviceConfig(
           endpoint: s3.endpoint,
           forcePathStyle: true,
           credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-          embedded: true,
         }
       : base.s3,
     dynamo: dynamo

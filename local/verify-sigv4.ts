@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { KeyPair } from './key-pair-file.js';
+import type { KeyPair } from './embedded-s3/credentials.js';
 
 export interface SignedRequest {
   method: string;

@@ -48,6 +48,7 @@ export default async function setup(project: TestProject) {
   project.provide('secondOrigin', secondOrigin.origin);
   project.provide('s3Endpoint', stack.s3Endpoint);
   project.provide('dynamoEndpoint', stack.dynamoEndpoint);
+  project.provide('dataDir', dataDir);
   project.provide('stackConfig', {
     tableName: stack.app.config.tableName,
     uploadsBucket: stack.app.config.uploadsBucket,
@@ -75,6 +76,8 @@ declare module 'vitest' {
     moto: { endpoint: string; unavailable: string | null };
     s3Endpoint: string;
     dynamoEndpoint: string;
+    /** The stack's FILESTORE_DATA_DIR (the embedded store keeps its key pair under s3/). */
+    dataDir: string;
     stackConfig: {
       tableName: string;
       uploadsBucket: string;

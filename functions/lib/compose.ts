@@ -71,7 +71,6 @@ export function compose(
     endpoint: config.s3.endpoint ?? undefined,
     forcePathStyle: config.s3.forcePathStyle,
     credentials: config.s3.credentials ?? undefined,
-    embedded: config.s3.embedded,
   });
   const systemSecrets =
     config.secrets.kind === 'secrets-manager'
@@ -234,7 +233,6 @@ function tenantScopedFactories(config: StowageConfig) {
           region: config.region,
           endpoint: config.s3.endpoint ?? undefined,
           forcePathStyle: config.s3.forcePathStyle,
-          embedded: config.s3.embedded,
           credentials: sdkCredentials(t),
         }),
         bucket,
@@ -261,6 +259,7 @@ function previewRenderer(config: StowageConfig, logger: Logger) {
     maxSourceBytes,
     timeoutMs,
     processes: config.previews.renderProcesses,
+    maxMemoryBytes: config.previews.renderMaxMemoryBytes,
     hostModule: config.previews.hostModule ?? undefined,
   });
 }

@@ -16,8 +16,6 @@ export interface StowageConfig {
     endpoint: string | null;
     forcePathStyle: boolean;
     credentials: { accessKeyId: string; secretAccessKey: string } | null;
-    /** The embedded store: path-style quirk, and no checksum support (verify sha256 by reading). */
-    embedded: boolean;
     /** An endpoint browsers use for presigned URLs, when it differs from the server's. */
     publicEndpoint: string | null;
   };
@@ -97,6 +95,12 @@ export interface StowageConfig {
     isolation: 'process' | 'none';
     /** `PREVIEW_RENDER_PROCESSES`: child processes drawing at once. */
     renderProcesses: number;
+    /**
+     * `PREVIEW_RENDER_MAX_MEMORY_MB`: memory each render process may use (its data segment is
+     * limited to it and it is killed above it as resident memory); a file that needs more fails
+     * with reason `resource-limit`. The default leaves the parent room in a 1024 MB function.
+     */
+    renderMaxMemoryBytes: number;
     /** `PREVIEW_HOST_MODULE`: the bundled `render-host` module, when it is not beside the renderer. */
     hostModule: string | null;
   };
@@ -184,7 +188,6 @@ export function readConfig(env: Env): StowageConfig {
       endpoint,
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== null),
       credentials: pair(env, 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'),
-      embedded: bool(env, 'S3_EMBEDDED', false),
       publicEndpoint: env.S3_PUBLIC_ENDPOINT || null,
     },
     dynamo: {
@@ -217,6 +220,7 @@ export function readConfig(env: Env): StowageConfig {
       onDemand: previewOnDemand(env),
       isolation: oneOf(env, 'PREVIEW_ISOLATION', ['process', 'none'] as const, 'process'),
       renderProcesses: int(env, 'PREVIEW_RENDER_PROCESSES', 1, 1),
+      renderMaxMemoryBytes: int(env, 'PREVIEW_RENDER_MAX_MEMORY_MB', 768, 128) * MiB,
       hostModule: env.PREVIEW_HOST_MODULE || null,
     },
     secrets: env.SECRETS_PREFIX

@@ -46,7 +46,7 @@ export interface S3ClientOptions {
   region: string;
   /** MinIO, the embedded store or any other S3-compatible server; omitted for AWS S3. */
   endpoint?: string;
-  /** @default false, or true when `embedded` */
+  /** @default false */
   forcePathStyle?: boolean;
   /**
    * Static credentials; `anonymous` sends unsigned requests and cannot presign (a tenant's
@@ -56,8 +56,6 @@ export interface S3ClientOptions {
   credentials?: S3Credentials | (() => Promise<S3Credentials>) | 'anonymous';
   /** Agents every connection goes through (guarded-http.ts for tenants' endpoints). */
   agents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
-  /** Talking to the embedded @20minutes/s3rver: path style plus its bucket-path fix. */
-  embedded?: boolean;
   /** @default 3 */
   maxAttempts?: number;
 }
@@ -85,10 +83,10 @@ export interface S3Credentials {
 }
 
 export function createS3Client(opts: S3ClientOptions): S3Client {
-  const client = new S3Client({
+  return new S3Client({
     region: opts.region,
     endpoint: opts.endpoint,
-    forcePathStyle: opts.forcePathStyle ?? opts.embedded ?? false,
+    forcePathStyle: opts.forcePathStyle ?? false,
     ...(opts.credentials === 'anonymous' ? anonymous : { credentials: opts.credentials }),
     ...(opts.agents ? { requestHandler: { ...opts.agents } } : {}),
     // The SDK default (WHEN_SUPPORTED) puts a CRC32 of the empty body into presigned PUT URLs,
@@ -98,21 +96,6 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
     retryMode: 'adaptive',
     maxAttempts: opts.maxAttempts ?? 3,
   });
-  if (opts.embedded) {
-    // The SDK signs bucket-level requests (CreateBucket, ListObjectsV2, DeleteObjects...) with
-    // the path `/bucket/`, while s3rver recomputes the signature over `/bucket`: strip the slash.
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const request = args.request as { path?: unknown };
-        if (typeof request.path === 'string' && /^\/[^/]+\/$/.test(request.path)) {
-          request.path = request.path.slice(0, -1);
-        }
-        return next(args);
-      },
-      { step: 'build', name: 'embeddedS3BucketPathMiddleware' },
-    );
-  }
-  return client;
 }
 
 /**
@@ -399,8 +382,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           new CopyObjectCommand({
             Bucket: bucket,
             Key: input.destinationKey,
-            // URL-encoded per segment: S3 wants it encoded, and s3rver only decodes with decodeURI,
-            // which would leave an encoded `/` (%2F) as is.
+            // URL-encoded per segment, as S3 wants it; `/` between segments stays as is.
             CopySource: `${bucket}/${input.sourceKey.split('/').map(encodeURIComponent).join('/')}`,
           }),
         ),

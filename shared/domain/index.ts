@@ -6,6 +6,7 @@ export * from './file-state.js';
 export * from './filename.js';
 export * from './ids.js';
 export * from './keys.js';
+export * from './limits.js';
 export * from './mime.js';
 export * from './model.js';
 export * from './preview.js';

@@ -9,7 +9,7 @@ export interface PreviewRenderer {
   supports(mimeType: string): boolean;
   /**
    * Throws `PreviewFailedError` when the file cannot be drawn (encrypted, corrupt, no pages,
-   * undecodable, too large, timed out); anything else is an outage, not a verdict on the file.
+   * undecodable, too large, timed out, over the memory ceiling); anything else is an outage, not a verdict on the file.
    */
   render(input: PreviewRenderInput): Promise<RenderedPreview>;
 }
@@ -38,6 +38,8 @@ export type PreviewFailureReason =
   | 'undecodable'
   | 'too-large'
   | 'timeout'
+  /** Drawing it needed more memory than the renderer may use (a decompression bomb...). */
+  | 'resource-limit'
   | 'unsupported';
 
 /** The renderer's verdict that this file cannot be drawn; rendering it again gives the same answer. */

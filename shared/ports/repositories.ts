@@ -34,6 +34,12 @@ export interface PageRequest {
   limit: number;
   /** Opaque, from a previous page of the same query; a foreign or corrupt one → InvalidCursorError. */
   cursor?: string;
+  /**
+   * Items the adapter may read for this page, matching or not. Once read, the page answers
+   * what matched so far (fewer than `limit`, maybe none) with a cursor that continues after the
+   * last item read. Omitted: read until the page is exact.
+   */
+  maxRead?: number;
 }
 
 export interface ProviderRepository {
@@ -55,8 +61,15 @@ export interface BucketRepository {
   list(tenantId: string, page: PageRequest): Promise<Page<Bucket>>;
   /** Writes the whole new bucket; moves the name claim when the name changed (NameTakenError). */
   update(tenantId: string, before: Bucket, after: Bucket): Promise<void>;
-  /** False when it did not exist. */
+  /**
+   * False when it did not exist. Throws InUseError while it counts a pending, active or deleted
+   * file (the count moves in the same transactions as the files, so this is atomic).
+   */
   delete(tenantId: string, bucket: Bucket): Promise<boolean>;
+  /** Each bucket's recorded count of live files; null for a bucket written before the count. */
+  liveFileCounts(tenantId: string): Promise<Map<string, number | null>>;
+  /** Sets a bucket's count (the consistency check's repair) if it still is `seen`; false otherwise. */
+  setLiveFileCount(tenantId: string, bucketId: string, seen: number | null, actual: number): Promise<boolean>;
 }
 
 export interface FileListQuery {
@@ -72,14 +85,16 @@ export interface FileListQuery {
 
 export interface FileRepository {
   /**
-   * Writes the pending file (with its initial references) and reserves `file.size` bytes of the
-   * tenant's quota, atomically. Throws QuotaExceededError when the quota cannot hold it.
+   * Writes the pending file (with its initial references), reserves `file.size` bytes of the
+   * tenant's quota and counts the file on its bucket, atomically. Throws QuotaExceededError when
+   * the quota cannot hold it, NotFoundError when the bucket is gone.
    */
   createPending(file: FileRecord): Promise<void>;
   get(tenantId: string, fileId: string): Promise<FileRecord | null>;
   /**
-   * Newest first; `limit` items at most and a cursor exactly when more match. `accept` narrows
-   * further (what the caller may see) inside the same exact-page loop.
+   * Newest first; `limit` items at most and a cursor exactly when more match (or, with
+   * `page.maxRead`, when reading stopped before the index's end). `accept` narrows further (what
+   * the caller may see) inside the same loop.
    */
   list(
     query: FileListQuery,
@@ -119,14 +134,17 @@ export interface FileRepository {
 }
 
 export interface ReferenceRepository {
-  /** Idempotent; false when the file is missing or not pending/active. */
+  /**
+   * Idempotent; false when the file is missing or not pending/active. Throws
+   * ReferenceLimitError when the file holds MAX_REFERENCES_PER_FILE others already.
+   */
   add(tenantId: string, fileId: string, ref: EntityRef, at: string): Promise<boolean>;
   /** Idempotent; false when the file is missing. */
   remove(tenantId: string, fileId: string, ref: EntityRef): Promise<boolean>;
   /**
    * Up to `limit` file ids referenced by the entity, newest file first, starting after
    * `afterFileId`; fewer than `limit` means no more follow. (The caller filters the files and
-   * pages by file id, so no opaque cursor is needed here.)
+   * pages by file id, so no opaque cursor is needed here; it bounds its reading with `limit`.)
    */
   listFileIds(
     tenantId: string,
@@ -223,6 +241,15 @@ export class QuotaExceededError extends Error {
   override readonly name = 'QuotaExceededError';
   constructor(readonly quota: Quota) {
     super('The quota cannot hold the reservation.');
+  }
+}
+export class ReferenceLimitError extends Error {
+  override readonly name = 'ReferenceLimitError';
+  constructor(
+    readonly limit: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`A file holds at most ${limit} references.`, options);
   }
 }
 export class InvalidCursorError extends Error {

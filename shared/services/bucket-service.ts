@@ -4,7 +4,7 @@ import { hasUnsafeCharacters } from '../domain/filename.js';
 import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import { normalizeMimePattern } from '../domain/mime.js';
 import type { Actor, Bucket, Page } from '../domain/model.js';
-import { NameTakenError, NotFoundError } from '../ports/repositories.js';
+import { InUseError, NameTakenError, NotFoundError } from '../ports/repositories.js';
 import { AuditTrail } from './audit-trail.js';
 import type { ProviderService } from './provider-service.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -120,9 +120,18 @@ export class BucketService {
   async delete(actor: Actor, bucketId: string): Promise<void> {
     requireRole(actor, 'admin');
     const bucket = await this.require(actor.tenantId, bucketId);
+    // The index check answers at once for files long listed (and for buckets older than their
+    // live-file count); the delete's own condition on that count closes the race with uploads.
     if (await this.deps.metadata.files.bucketHasFiles(actor.tenantId, bucketId))
       throw conflict('The bucket still holds files.');
-    if (!(await this.deps.metadata.buckets.delete(actor.tenantId, bucket))) throw notFound('The bucket');
+    let deleted: boolean;
+    try {
+      deleted = await this.deps.metadata.buckets.delete(actor.tenantId, bucket);
+    } catch (error) {
+      if (error instanceof InUseError) throw conflict('The bucket still holds files.');
+      throw error;
+    }
+    if (!deleted) throw notFound('The bucket');
     await this.audit.record(actor.tenantId, {
       type: 'bucket.deleted',
       actor: actor.userId,

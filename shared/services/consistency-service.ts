@@ -13,6 +13,11 @@ export interface ConsistencyReport {
   /** Active or deleted files whose object is not in storage. */
   metadataWithoutObjects: { fileId: string; status: FileRecord['status']; key: string }[];
   quota: { recorded: Omit<Quota, 'limitBytes'>; actual: Omit<Quota, 'limitBytes'>; consistent: boolean };
+  /**
+   * Buckets whose live-file count (what a bucket delete is conditional on) differs from their
+   * pending, active and deleted files; `recorded` null for a bucket written before the count.
+   */
+  bucketCounts: { bucketId: string; recorded: number | null; actual: number }[];
   fixed: boolean;
 }
 
@@ -71,11 +76,14 @@ export class ConsistencyService {
       actual.reservedBytes === recorded.reservedBytes &&
       actual.fileCount === recorded.fileCount;
 
+    const bucketCounts = bucketCountsOff(await this.deps.metadata.buckets.liveFileCounts(tenantId), files);
+
     const report: ConsistencyReport = {
       tenantId,
       objectsWithoutMetadata,
       metadataWithoutObjects,
       quota: { recorded: recordedCounts, actual, consistent },
+      bucketCounts,
       fixed: false,
     };
     if (opts.fix) await this.repair(tenantId, report, files, recorded);
@@ -109,11 +117,22 @@ export class ConsistencyService {
     const counted = after.filter((f) => f.status === 'active' || f.status === 'deleted');
     const quotaNow =
       report.metadataWithoutObjects.length > 0 ? await this.deps.metadata.quota.get(tenantId) : recorded;
-    report.fixed = await this.deps.metadata.quota.reconcile(tenantId, quotaNow, {
+    const quotaFixed = await this.deps.metadata.quota.reconcile(tenantId, quotaNow, {
       usedBytes: sum(counted),
       reservedBytes: sum(after.filter((f) => f.status === 'pending')),
       fileCount: counted.length,
     });
+    let countsFixed = true;
+    const countsNow = bucketCountsOff(await this.deps.metadata.buckets.liveFileCounts(tenantId), after);
+    for (const off of countsNow)
+      countsFixed =
+        (await this.deps.metadata.buckets.setLiveFileCount(
+          tenantId,
+          off.bucketId,
+          off.recorded,
+          off.actual,
+        )) && countsFixed;
+    report.fixed = quotaFixed && countsFixed;
   }
 
   private async providerIds(tenantId: string): Promise<string[]> {
@@ -139,6 +158,16 @@ export class ConsistencyService {
     }
     return files;
   }
+}
+
+/** The buckets whose recorded live-file count is not the number of their non-rejected files. */
+function bucketCountsOff(recorded: Map<string, number | null>, files: FileRecord[]) {
+  const actual = new Map<string, number>();
+  for (const f of files)
+    if (f.status !== 'rejected') actual.set(f.bucketId, (actual.get(f.bucketId) ?? 0) + 1);
+  return [...recorded.entries()]
+    .map(([bucketId, count]) => ({ bucketId, recorded: count, actual: actual.get(bucketId) ?? 0 }))
+    .filter((b) => b.recorded !== b.actual);
 }
 
 const sum = (files: FileRecord[]) => files.reduce((total, f) => total + f.size, 0);

@@ -3,6 +3,7 @@ import { contentDisposition } from '../domain/content-disposition.js';
 import { conflict, notFound } from '../domain/errors.js';
 import type { FileStatus } from '../domain/file-state.js';
 import { partitionOf } from '../domain/file-state.js';
+import { listReadBudget } from '../domain/limits.js';
 import { mimeMatches, safeResponseContentType } from '../domain/mime.js';
 import type { Actor, Bucket, EntityRef, FileRecord, Grant, Page } from '../domain/model.js';
 import { AuditTrail } from './audit-trail.js';
@@ -40,6 +41,7 @@ export class FileService {
   async list(actor: Actor, input: ListFilesInput): Promise<Page<FileRecord>> {
     requireRole(actor, 'viewer');
     const canSee = await this.visibilityFilter(actor);
+    const maxRead = listReadBudget(actor);
     const status = input.status;
     const accept = (file: FileRecord) =>
       (status ? file.status === status : file.status !== 'deleted') &&
@@ -48,7 +50,7 @@ export class FileService {
       canSee(file);
     if (input.entity) {
       const scope = JSON.stringify(['files', input.bucketId, input.status, input.mimeType]);
-      return this.listForEntity(actor.tenantId, input.entity, input, accept, scope);
+      return this.listForEntity(actor.tenantId, input.entity, { ...input, maxRead }, accept, scope);
     }
     return this.deps.metadata.files.list(
       {
@@ -58,7 +60,7 @@ export class FileService {
         status,
         mimeType: input.mimeType,
       },
-      { limit: input.limit, cursor: input.cursor },
+      { limit: input.limit, cursor: input.cursor, maxRead },
       canSee,
     );
   }
@@ -167,12 +169,13 @@ export class FileService {
 
   /**
    * Files referenced by an entity, newest first. References are read in chunks and files
-   * filtered here, so the cursor is the last file id handed out.
+   * filtered here, so the cursor is the last file id handed out, or, once `maxRead` references
+   * were read without filling the page, the last one read.
    */
   async listForEntity(
     tenantId: string,
     entity: EntityRef,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; maxRead?: number },
     accept: (file: FileRecord) => boolean,
     /** Names the route and filters, so a cursor is valid only with the same query. */
     query: string,
@@ -180,12 +183,14 @@ export class FileService {
     const scope = JSON.stringify([tenantId, entity.entityType, entity.entityId, query]);
     const items: FileRecord[] = [];
     let after = page.cursor ? decodeCursor(scope, page.cursor) : undefined;
-    const chunk = Math.min(Math.max(page.limit + 1, 25), 100);
+    let budget = page.maxRead ?? Number.POSITIVE_INFINITY;
     for (;;) {
+      const chunk = Math.min(Math.max(page.limit + 1, 25), 100, budget);
       const ids = await this.deps.metadata.references.listFileIds(tenantId, entity, {
         limit: chunk,
         afterFileId: after,
       });
+      budget -= ids.length;
       const files = await this.deps.metadata.files.getMany(tenantId, ids);
       for (const file of files) {
         if (!accept(file)) continue;
@@ -197,7 +202,8 @@ export class FileService {
         }
       }
       if (ids.length < chunk) return { items, nextCursor: null };
-      after = ids.at(-1);
+      after = ids.at(-1) as string;
+      if (budget <= 0) return { items, nextCursor: encodeCursor(scope, after) };
     }
   }
 

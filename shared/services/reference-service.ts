@@ -1,6 +1,8 @@
 import { hasRole, requireRole } from '../domain/access.js';
 import { conflict, forbidden } from '../domain/errors.js';
+import { listReadBudget } from '../domain/limits.js';
 import type { Actor, EntityRef, FileRecord, Grant, Page } from '../domain/model.js';
+import { ReferenceLimitError } from '../ports/repositories.js';
 import { AuditTrail } from './audit-trail.js';
 import type { FileAccessGuard } from './file-access.js';
 import type { FileService } from './file-service.js';
@@ -25,8 +27,16 @@ export class ReferenceService {
       throw conflict(`A ${file.status} file cannot be referenced.`);
     if (file.references.some((r) => r.entityType === ref.entityType && r.entityId === ref.entityId)) return;
     const at = this.deps.clock.now().toISOString();
-    if (!(await this.deps.metadata.references.add(actor.tenantId, fileId, ref, at)))
-      throw conflict('The file changed meanwhile and cannot be referenced.');
+    let added: boolean;
+    try {
+      added = await this.deps.metadata.references.add(actor.tenantId, fileId, ref, at);
+    } catch (error) {
+      if (!(error instanceof ReferenceLimitError)) throw error;
+      throw conflict(`A file can have at most ${error.limit} references; remove one first.`, {
+        maxReferences: error.limit,
+      });
+    }
+    if (!added) throw conflict('The file changed meanwhile and cannot be referenced.');
     await this.audit.record(actor.tenantId, {
       type: 'reference.added',
       actor: actor.userId,
@@ -54,7 +64,7 @@ export class ReferenceService {
     return this.files.listForEntity(
       actor.tenantId,
       entity,
-      page,
+      { ...page, maxRead: listReadBudget(actor) },
       (f) => f.status !== 'deleted' && canSee(f),
       'entity-files',
     );

@@ -4,6 +4,7 @@ import {
   conflict,
   fileTooLarge,
   mimeTypeNotAllowed,
+  notFound,
   quotaExceeded,
   validationFailed,
 } from '../domain/errors.js';
@@ -20,7 +21,7 @@ import {
   ObjectChangedError,
   type ObjectStore,
 } from '../ports/object-store.js';
-import { QuotaExceededError } from '../ports/repositories.js';
+import { NotFoundError, QuotaExceededError } from '../ports/repositories.js';
 import { AuditTrail } from './audit-trail.js';
 import type { BucketService } from './bucket-service.js';
 import type { FileAccessGuard } from './file-access.js';
@@ -128,6 +129,8 @@ export class UploadService {
           committedBytes: committedBytes(error.quota),
           requestedBytes: input.size,
         });
+      // The bucket was deleted after it was read: nothing was written.
+      if (error instanceof NotFoundError) throw notFound('The bucket');
       throw error;
     }
 

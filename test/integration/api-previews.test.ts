@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, type Client, client, newTenant, sendBytes } from '../support/api.js';
+import { flateBombPdf } from '../support/flate-bomb.js';
 import {
   corruptPdf,
   darkShare,
@@ -387,4 +388,21 @@ describe('the cache', () => {
     expect((await metrics(stranger)).objects).toBe(1);
     expect((await member.get(`/v1/files/${file.id}/preview`)).body).toMatchObject({ cached: false });
   });
+});
+
+describe('the render process under its memory ceiling (issue 9, item 12)', () => {
+  it('answers 422 PREVIEW_FAILED resource-limit for a Flate bomb, and the next PDF renders', async () => {
+    // 2 MB of Flate that inflates to 2 GiB: the stack's render process stops at 768 MiB.
+    const bomb = await upload(member, flateBombPdf(2 * 1024 ** 3), 'application/pdf', 'bomb.pdf');
+    const until = Date.now() + 120_000;
+    let answer = await preview(member, bomb.id);
+    while (answer.status === 202 && Date.now() < until) answer = await preview(member, bomb.id);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(422);
+    expect(answer.body.error.code).toBe('PREVIEW_FAILED');
+    expect(answer.body.error.details).toMatchObject({ reason: 'resource-limit' });
+    expect(JSON.stringify(answer.body)).not.toMatch(/stack|at .+\.ts/);
+
+    const next = await upload(member, await pagesPdf(1), 'application/pdf', 'next.pdf');
+    expect((await preview(member, next.id)).status).toBe(200);
+  }, 180_000);
 });

@@ -225,30 +225,34 @@ describe('rejections', () => {
     expect(file).toMatchObject({ status: 'rejected', rejectionReason: 'MIME_TYPE_NOT_ALLOWED' });
   });
 
-  it('rejects a body of another size than declared (POST, where the store does not enforce the policy)', async () => {
+  it('a POST of another size than declared is refused by storage itself, and the file stays pending', async () => {
     const { file, upload } = await initiate(member, open.id, {
       filename: 'short.csv',
       contentType: 'text/csv',
       size: CSV.length + 10,
       uploadMethod: 'POST',
     });
-    await sendBytes(upload, CSV);
+    const sent = await sendBytes(upload, CSV);
+    expect(sent.status).toBe(400);
+    expect(await sent.text()).toContain('<Code>EntityTooSmall</Code>');
+    expect(await uploadsBucket().head(`tenants/${member.tenantId}/${open.id}/${file.id}`)).toBeNull();
     const res = await member.post(`/v1/files/${file.id}/complete`, {});
-    expect(res.body).toMatchObject({ status: 'rejected', rejectionReason: 'SIZE_MISMATCH' });
+    expect(res.status).toBe(409);
+    expect((await member.get(`/v1/files/${file.id}`)).body.status).toBe('pending');
   });
 
-  it('rejects a checksum other than the declared sha256, and accepts the right one', async () => {
-    const wrong = await uploadAndComplete(
-      open.id,
-      {
-        filename: 'a.csv',
-        contentType: 'text/csv',
-        size: CSV.length,
-        sha256: await sha256Hex(Buffer.from('other')),
-      },
-      CSV,
-    );
-    expect(wrong).toMatchObject({ status: 'rejected', rejectionReason: 'CHECKSUM_MISMATCH' });
+  it('a body other than the declared sha256 is refused by storage (nothing stored), the right one accepted', async () => {
+    const { file, upload } = await initiate(member, open.id, {
+      filename: 'a.csv',
+      contentType: 'text/csv',
+      size: CSV.length,
+      sha256: await sha256Hex(Buffer.from('other')),
+    });
+    const sent = await sendBytes(upload, CSV);
+    expect(sent.status).toBe(400);
+    expect(await sent.text()).toContain('<Code>BadDigest</Code>');
+    expect(await uploadsBucket().head(`tenants/${member.tenantId}/${open.id}/${file.id}`)).toBeNull();
+    expect((await member.post(`/v1/files/${file.id}/complete`, {})).status).toBe(409);
     const sha = await sha256Hex(CSV);
     const right = await uploadAndComplete(
       open.id,

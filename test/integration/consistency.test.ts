@@ -89,7 +89,6 @@ describe('the consistency check', () => {
       S3_ENDPOINT: inject('s3Endpoint'),
       S3_ACCESS_KEY_ID: inject('stackConfig').s3AccessKeyId,
       S3_SECRET_ACCESS_KEY: inject('stackConfig').s3SecretAccessKey,
-      S3_EMBEDDED: 'true',
       DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
       DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
       DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,
@@ -120,5 +119,65 @@ describe('the consistency check', () => {
     expect(again.objectsWithoutMetadata).toEqual([]);
     expect(again.metadataWithoutObjects).toEqual([]);
     expect(again.quota.consistent).toBe(true);
+  });
+
+  it("finds and repairs a bucket's live-file count (missing on an older bucket, or tampered)", async () => {
+    const { services } = second.app;
+    const tenant: Actor = { tenantId: newTenant('fsck-count'), userId: 'alice', roles: ['admin'] };
+    const older = await services.buckets.create(tenant, { name: 'Older' });
+    const tampered = await services.buckets.create(tenant, { name: 'Tampered' });
+    const emptied = await services.buckets.create(tenant, { name: 'Emptied' });
+    for (const bucketId of [older.id, tampered.id]) {
+      const { file, upload } = await services.uploads.initiate(tenant, bucketId, {
+        filename: 'a.csv',
+        contentType: 'text/csv',
+        size: CSV.length,
+      });
+      await sendBytes(upload, CSV);
+      await services.uploads.complete(tenant, file.id, undefined);
+    }
+    const dynamo = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: inject('dynamoEndpoint'),
+        credentials: stackDynamoCredentials(),
+      }),
+    );
+    const bucketKey = (id: string) => ({
+      PK: tableKeys.tenantPk(tenant.tenantId),
+      SK: tableKeys.bucketSk(id),
+    });
+    // A bucket from before the count, one whose count is wrong (too low: a delete would pass).
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: second.tableName,
+        Key: bucketKey(older.id),
+        UpdateExpression: 'REMOVE liveFiles',
+      }),
+    );
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: second.tableName,
+        Key: bucketKey(tampered.id),
+        UpdateExpression: 'SET liveFiles = :zero',
+        ExpressionAttributeValues: { ':zero': 0 },
+      }),
+    );
+
+    const report = await services.consistency.check(tenant.tenantId, { fix: false });
+    expect(report.bucketCounts).toEqual(
+      expect.arrayContaining([
+        { bucketId: older.id, recorded: null, actual: 1 },
+        { bucketId: tampered.id, recorded: 0, actual: 1 },
+      ]),
+    );
+    expect(report.bucketCounts).toHaveLength(2);
+    expect(report.bucketCounts.map((b) => b.bucketId)).not.toContain(emptied.id);
+
+    const fixed = await services.consistency.check(tenant.tenantId, { fix: true });
+    expect(fixed.fixed).toBe(true);
+    expect((await services.consistency.check(tenant.tenantId, { fix: false })).bucketCounts).toEqual([]);
+    // The repaired count holds the delete back again.
+    await expect(services.buckets.delete(tenant, tampered.id)).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 });

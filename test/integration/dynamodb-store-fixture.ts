@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { createDynamoMetadataStore } from '../../shared/adapters/dynamodb/create-dynamo-metadata-store.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/table-definition.js';
-import { objectKeys } from '../../shared/domain/keys.js';
+import { objectKeys, tableKeys } from '../../shared/domain/keys.js';
 import type { Bucket, FileRecord, Provider } from '../../shared/domain/model.js';
 import type { MetadataStore } from '../../shared/ports/repositories.js';
 import { stackDynamoCredentials } from '../support/dynamo.js';
@@ -31,8 +31,26 @@ export async function createTestStore(label: string): Promise<TestStore> {
   const tableName = `stowage-${label}-${randomUUID().slice(0, 8)}`;
   await ensureTable(client, tableName);
   const doc = DynamoDBDocumentClient.from(client);
+  const store = createDynamoMetadataStore({ client: doc, tableName });
+  // A pending file is counted on its bucket, which must exist: these tests name buckets without
+  // creating them, so the bucket item is put first where it is missing.
+  const createPending = store.files.createPending.bind(store.files);
+  store.files.createPending = async (file) => {
+    await doc
+      .send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { PK: tableKeys.tenantPk(file.tenantId), SK: tableKeys.bucketSk(file.bucketId) },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      )
+      .catch((error: Error) => {
+        if (error.name !== 'ConditionalCheckFailedException') throw error;
+      });
+    return createPending(file);
+  };
   return {
-    store: createDynamoMetadataStore({ client: doc, tableName }),
+    store,
     client,
     doc,
     tableName,

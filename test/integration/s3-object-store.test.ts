@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { type EmbeddedS3, startEmbeddedS3 } from '../../local/embedded-s3.js';
+import { type EmbeddedS3, startEmbeddedS3 } from '../../local/embedded-s3/index.js';
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import {
   InvalidPartsError,
@@ -22,8 +22,6 @@ interface Target {
   endpoint: string;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
-  /** The embedded store: path style, its bucket-path fix, and its known gaps (see the skips). */
-  embedded: boolean;
   /** An existing bucket to use; otherwise the suite creates (and removes) its own. */
   bucket?: string;
 }
@@ -33,6 +31,8 @@ type Bytes = Uint8Array<ArrayBuffer>;
 
 const MIB = 1024 * 1024;
 const ATTACHMENT = `attachment; filename="report.txt"; filename*=UTF-8''report.txt`;
+/** The web app's origin in the embedded store's own tests. */
+const APP_ORIGIN = 'http://localhost:5173';
 const PART_SIZE = 5 * MIB;
 
 const targets: Target[] = [
@@ -40,8 +40,10 @@ const targets: Target[] = [
     name: 'the embedded store',
     endpoint: inject('s3Endpoint'),
     region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    embedded: true,
+    credentials: {
+      accessKeyId: inject('stackConfig').s3AccessKeyId,
+      secretAccessKey: inject('stackConfig').s3SecretAccessKey,
+    },
   },
 ];
 const external = process.env.S3_ENDPOINT;
@@ -54,7 +56,6 @@ if (external) {
       accessKeyId: process.env.S3_ACCESS_KEY_ID ?? '',
       secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? '',
     },
-    embedded: false,
     bucket: process.env.S3_BUCKET,
   });
 }
@@ -65,7 +66,6 @@ function clientFor(target: Target): S3Client {
     endpoint: target.endpoint,
     forcePathStyle: true,
     credentials: target.credentials,
-    embedded: target.embedded,
   });
 }
 
@@ -176,8 +176,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       expect(sent.status).toBe(200);
     });
 
-    // s3rver ignores checksums entirely (PLATFORM.md): the service verifies them itself there.
-    it.skipIf(target.embedded)('is refused when the body does not match the declared sha256', async () => {
+    it('is refused when the body does not match the declared sha256', async () => {
       // Prepare
       const body = bytes('the real one');
       const upload = await store.presignPut({
@@ -256,8 +255,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       );
     });
 
-    // s3rver does not evaluate POST policies at all (no signature, no conditions).
-    it.skipIf(target.embedded)('is refused for a body of another length', async () => {
+    it('is refused for a body of another length', async () => {
       // Prepare
       const post = await store.presignPost({
         key: key('post/refused.txt'),
@@ -456,7 +454,6 @@ describe.each(targets)('S3 object store against $name', (target) => {
         region: target.region,
         endpoint: target.endpoint,
         forcePathStyle: true,
-        embedded: target.embedded,
         credentials: { accessKeyId: target.credentials.accessKeyId, secretAccessKey: 'wrong-secret' },
         maxAttempts: 1,
       });
@@ -548,11 +545,11 @@ describe('startEmbeddedS3', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'stowage-embedded-s3-'));
-    s3 = await startEmbeddedS3({ dataDir, port: 0, buckets: [bucket] });
+    s3 = await startEmbeddedS3({ dataDir, port: 0, buckets: [bucket], allowedOrigins: [APP_ORIGIN] });
     client = createS3Client({
       region: s3.region,
       endpoint: s3.endpoint,
-      embedded: true,
+      forcePathStyle: true,
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     });
     store = createS3ObjectStore({ client, bucket });
@@ -564,17 +561,17 @@ describe('startEmbeddedS3', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('creates buckets idempotently, open to browser uploads from any origin', async () => {
-    // Act
-    await s3.createBucket(bucket);
-    const preflight = await fetch(`${s3.endpoint}/${bucket}/some/key`, {
-      method: 'OPTIONS',
-      headers: {
-        Origin: 'http://localhost:5173',
-        'Access-Control-Request-Method': 'PUT',
-        'Access-Control-Request-Headers': 'content-type,x-amz-checksum-sha256',
-      },
-    });
+  it('creates buckets idempotently, open to browser uploads from its allowed origins only', async () => {
+    // Prepare
+    const preflight = (origin: string) =>
+      fetch(`${s3.endpoint}/${bucket}/some/key`, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'PUT',
+          'Access-Control-Request-Headers': 'content-type,x-amz-checksum-sha256',
+        },
+      });
     const upload = await store.presignPut({
       key: 'cors.txt',
       contentType: 'text/plain',
@@ -582,18 +579,27 @@ describe('startEmbeddedS3', () => {
       contentLength: 2,
       expiresInSeconds: 60,
     });
+
+    // Act
+    await s3.createBucket(bucket);
+    const allowed = await preflight(APP_ORIGIN);
+    const other = await preflight('http://localhost:5174');
     const put = await fetch(upload.url, {
       method: 'PUT',
-      headers: { ...upload.headers, Origin: 'http://localhost:5173' },
+      headers: { ...upload.headers, Origin: APP_ORIGIN },
       body: bytes('ok'),
     });
 
     // Assess
-    expect(preflight.status).toBe(200);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
-    expect(preflight.headers.get('access-control-allow-methods')).toContain('PUT');
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(allowed.headers.get('access-control-allow-methods')).toContain('PUT');
+    expect(allowed.headers.get('access-control-allow-headers')).toBe('content-type,x-amz-checksum-sha256');
+    expect(other.status).toBe(403);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
     expect(put.status).toBe(200);
-    expect(put.headers.get('access-control-expose-headers')).toBe('ETag');
+    expect(put.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(put.headers.get('access-control-expose-headers')).toContain('ETag');
   });
 
   it('reports new objects as S3 event records, with keys encoded as S3 does', async () => {

@@ -52,7 +52,6 @@ export async function composePreviewApp(
     S3_ENDPOINT: inject('s3Endpoint'),
     S3_ACCESS_KEY_ID: stack.s3AccessKeyId,
     S3_SECRET_ACCESS_KEY: stack.s3SecretAccessKey,
-    S3_EMBEDDED: 'true',
     DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
     DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
     DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,

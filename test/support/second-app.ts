@@ -14,13 +14,13 @@ import type { HostResolver } from '../../shared/ports/host-resolver.js';
 import { type Logger, silentLogger } from '../../shared/ports/logger.js';
 import { stackDynamoCredentials } from './dynamo.js';
 
-/** An S3 client for the stack's embedded store, with its bucket-path quirk handled. */
+/** An S3 client for the stack's embedded store, with the stack's generated key pair. */
 export function embeddedS3Client() {
   const config = inject('stackConfig');
   return createS3Client({
     region: 'us-east-1',
     endpoint: inject('s3Endpoint'),
-    embedded: true,
+    forcePathStyle: true,
     credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey },
   });
 }
@@ -84,7 +84,6 @@ export async function composeSecondApp(
     S3_ENDPOINT: inject('s3Endpoint'),
     S3_ACCESS_KEY_ID: stack.s3AccessKeyId,
     S3_SECRET_ACCESS_KEY: stack.s3SecretAccessKey,
-    S3_EMBEDDED: 'true',
     DYNAMODB_ENDPOINT: dynamoEndpoint,
     DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
     DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,

@@ -8,7 +8,6 @@ export function uploadsBucket() {
     region: 'us-east-1',
     endpoint: inject('s3Endpoint'),
     forcePathStyle: true,
-    embedded: true,
     credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey },
   });
   return createS3ObjectStore({ client, bucket: config.uploadsBucket });

@@ -1,25 +1,29 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_PROVIDER_ID } from '../../domain/ids.js';
 import { tableKeys } from '../../domain/keys.js';
 import type { Bucket } from '../../domain/model.js';
 import {
   AlreadyExistsError,
   type BucketRepository,
+  InUseError,
   NameTakenError,
   NotFoundError,
 } from '../../ports/repositories.js';
+import { bucketCounter } from './bucket-counter.js';
 import { itemReader } from './item-reader.js';
+import { queryAll } from './query-all.js';
 import { readPage } from './read-page.js';
 import { cancellationReasons, conditionFailedAt, isConditionalCheckFailed } from './sdk-errors.js';
 import type { Item, TableContext } from './table-context.js';
-import { type TransactItems, type TransactPut, transactWrite } from './transact-write.js';
+import { type TransactItems, type TransactUpdate, transactWrite } from './transact-write.js';
 
 const DELETE_ATTEMPTS = 3;
 
 /**
  * A bucket is two items in the tenant's partition: the bucket, and a claim on its lower-cased
  * NFC name, written and moved in the same transactions, so two buckets can never hold names
- * that differ only in case. Buckets on a tenant's own provider move its `bucketCount`.
+ * that differ only in case. Buckets on a tenant's own provider move its `bucketCount`. The
+ * bucket item also counts its live files (`bucket-counter.ts`), which only file transitions move.
  */
 export function createBucketRepository(ctx: TableContext): BucketRepository {
   const { tableName } = ctx;
@@ -71,7 +75,7 @@ export function createBucketRepository(ctx: TableContext): BucketRepository {
         {
           Put: {
             TableName: tableName,
-            Item: { ...bucketKey(tenantId, bucket.id), ...toAttributes(bucket) },
+            Item: { ...bucketKey(tenantId, bucket.id), ...toAttributes(bucket), liveFiles: 0 },
             ConditionExpression: 'attribute_not_exists(PK)',
           },
         },
@@ -122,12 +126,21 @@ export function createBucketRepository(ctx: TableContext): BucketRepository {
         throw new Error('A bucket keeps its id and provider; update cannot change them.');
       }
       // Conditioned on the name read before, so two concurrent renames cannot leave a stray claim.
-      const putBucket: TransactPut = {
+      // An update, not a put, so the live-file count the bucket item carries stays as it is.
+      const attributes = Object.entries(toAttributes(after));
+      const putBucket: TransactUpdate = {
         TableName: tableName,
-        Item: { ...bucketKey(tenantId, after.id), ...toAttributes(after) },
+        Key: bucketKey(tenantId, after.id),
+        UpdateExpression: `SET ${attributes.map((_, i) => `#a${i} = :a${i}`).join(', ')}`,
         ConditionExpression: 'attribute_exists(PK) AND #name = :before',
-        ExpressionAttributeNames: { '#name': 'name' },
-        ExpressionAttributeValues: { ':before': before.name },
+        ExpressionAttributeNames: {
+          '#name': 'name',
+          ...Object.fromEntries(attributes.map(([name], i) => [`#a${i}`, name])),
+        },
+        ExpressionAttributeValues: {
+          ':before': before.name,
+          ...Object.fromEntries(attributes.map(([, value], i) => [`:a${i}`, value])),
+        },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       };
       const bucketGone = () => new NotFoundError(`Bucket ${before.id} was not found.`);
@@ -136,7 +149,7 @@ export function createBucketRepository(ctx: TableContext): BucketRepository {
 
       if (tableKeys.bucketNameSk(before.name) === tableKeys.bucketNameSk(after.name)) {
         try {
-          await ctx.client.send(new PutCommand(putBucket));
+          await ctx.client.send(new UpdateCommand(putBucket));
         } catch (error) {
           if (!isConditionalCheckFailed(error)) throw error;
           throw error.Item ? changedMeanwhile() : bucketGone();
@@ -145,7 +158,7 @@ export function createBucketRepository(ctx: TableContext): BucketRepository {
       }
       try {
         await transactWrite(ctx, [
-          { Put: putBucket },
+          { Update: putBucket },
           releaseClaim(tenantId, before),
           takeClaim(tenantId, after),
         ]);
@@ -168,10 +181,10 @@ export function createBucketRepository(ctx: TableContext): BucketRepository {
             Delete: {
               TableName: tableName,
               Key: bucketKey(tenantId, current.id),
-              // The claim to free is the one of the name it has now.
-              ConditionExpression: 'attribute_exists(PK) AND #name = :name',
+              // The claim to free is the one of the name it has now; no file may be counted in it.
+              ConditionExpression: `attribute_exists(PK) AND #name = :name AND (${bucketCounter.emptyCondition})`,
               ExpressionAttributeNames: { '#name': 'name' },
-              ExpressionAttributeValues: { ':name': current.name },
+              ExpressionAttributeValues: { ':name': current.name, ...bucketCounter.emptyValues },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
@@ -185,12 +198,52 @@ export function createBucketRepository(ctx: TableContext): BucketRepository {
           return true;
         } catch (error) {
           const reasons = cancellationReasons(error);
-          if (!reasons || !conditionFailedAt(reasons, 0) || attempt >= DELETE_ATTEMPTS) throw error;
-          if (!reasons[0]?.item) return false;
+          if (!reasons || !conditionFailedAt(reasons, 0)) throw error;
+          const old = reasons[0]?.item;
+          if (!old) return false;
+          if (Number(old.liveFiles?.N ?? 0) > 0)
+            throw new InUseError(`Bucket ${bucket.id} still holds files.`, { cause: error });
+          if (attempt >= DELETE_ATTEMPTS) throw error;
           current = await read(tenantId, bucket.id);
         }
       }
       return false;
+    },
+
+    async liveFileCounts(tenantId) {
+      const items = await queryAll(ctx, {
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': tableKeys.tenantPk(tenantId),
+          ':prefix': tableKeys.bucketSkPrefix,
+        },
+        ProjectionExpression: 'id, liveFiles',
+        ConsistentRead: true,
+      });
+      return new Map(
+        items.map((item) => [item.id as string, typeof item.liveFiles === 'number' ? item.liveFiles : null]),
+      );
+    },
+
+    async setLiveFileCount(tenantId, bucketId, seen, actual) {
+      try {
+        await ctx.client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: bucketKey(tenantId, bucketId),
+            UpdateExpression: 'SET liveFiles = :actual',
+            ConditionExpression:
+              seen === null
+                ? 'attribute_exists(PK) AND attribute_not_exists(liveFiles)'
+                : 'attribute_exists(PK) AND liveFiles = :seen',
+            ExpressionAttributeValues: { ':actual': actual, ...(seen === null ? {} : { ':seen': seen }) },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) return false;
+        throw error;
+      }
     },
   };
 }

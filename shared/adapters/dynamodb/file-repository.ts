@@ -10,6 +10,7 @@ import {
   QuotaExceededError,
 } from '../../ports/repositories.js';
 import { batchGet } from './batch.js';
+import { bucketCounter } from './bucket-counter.js';
 import { transactionApplied, writeApplied } from './conditional-write.js';
 import { fileItem } from './file-item.js';
 import { quotaItem } from './quota-item.js';
@@ -58,6 +59,21 @@ export function createFileRepository(ctx: TableContext): FileRepository {
   const transition = (items: TransactItems) => transactionApplied(ctx, items, 0);
   const conditional = writeApplied;
 
+  /**
+   * A transition that takes the file out of its bucket for good (`[file, quota]` plus the
+   * bucket's count). A bucket deleted before it counted files is gone: the file moves without it.
+   */
+  const leaving = async (file: FileRecord, items: TransactItems): Promise<boolean> => {
+    const withCount = [...items, { Update: bucketCounter.leave(tableName, file.tenantId, file.bucketId) }];
+    try {
+      return await transition(withCount);
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (!reasons || !conditionFailedAt(reasons, withCount.length - 1)) throw error;
+      return transition(items);
+    }
+  };
+
   return {
     async createPending(file) {
       if (file.status !== 'pending') {
@@ -72,6 +88,7 @@ export function createFileRepository(ctx: TableContext): FileRepository {
           },
         },
         { Update: quotaItem.reserve(tableName, file.tenantId, file.size) },
+        { Update: bucketCounter.enter(tableName, file.tenantId, file.bucketId) },
         ...uniqueRefs(file.references).map((ref) => ({
           Put: {
             TableName: tableName,
@@ -88,6 +105,9 @@ export function createFileRepository(ctx: TableContext): FileRepository {
         }
         if (reasons && conditionFailedAt(reasons, 0)) {
           throw new AlreadyExistsError(`File ${file.id} already exists.`, { cause: error });
+        }
+        if (reasons && conditionFailedAt(reasons, 2)) {
+          throw new NotFoundError(`Bucket ${file.bucketId} was not found.`, { cause: error });
         }
         throw error;
       }
@@ -158,7 +178,8 @@ export function createFileRepository(ctx: TableContext): FileRepository {
     },
 
     reject(file, reason, at) {
-      return transition([
+      // A rejected file stays listed for a while, but no longer keeps its bucket.
+      return leaving(file, [
         {
           Update: fileUpdate(file, 'pending', {
             expression: 'SET #status = :to, rejectionReason = :reason, updatedAt = :at REMOVE GSI3PK, GSI3SK',
@@ -170,7 +191,7 @@ export function createFileRepository(ctx: TableContext): FileRepository {
     },
 
     abandon(file) {
-      return transition([
+      return leaving(file, [
         { Delete: fileDelete(file, 'pending') },
         { Update: quotaItem.release(tableName, file.tenantId, file.size) },
       ]);
@@ -214,7 +235,7 @@ export function createFileRepository(ctx: TableContext): FileRepository {
     },
 
     purge(file) {
-      return transition([
+      return leaving(file, [
         { Delete: fileDelete(file, 'deleted') },
         { Update: quotaItem.free(tableName, file.tenantId, file.size) },
       ]);

@@ -27,6 +27,10 @@ const FILTERED_BATCH = 100;
  * extra one proves there is more) or the index is exhausted. The cursor is built from the last
  * returned item's keys, so items read beyond it are read again by the next page. `accept`
  * filters mapped items in code (rules DynamoDB cannot express) within the same loop.
+ *
+ * `page.maxRead` bounds the items read (DynamoDB's `Limit` counts items evaluated, before the
+ * filter): once spent, the page holds what matched so far and its cursor is where DynamoDB
+ * stopped (`LastEvaluatedKey`), so the next page goes on from there and nothing is skipped.
  */
 export async function readPage<T>(
   ctx: TableContext,
@@ -38,13 +42,16 @@ export async function readPage<T>(
   if (!Number.isInteger(page.limit) || page.limit < 1) {
     throw new RangeError(`Page limit must be >= 1, got ${page.limit}.`);
   }
+  const budget = page.maxRead ?? Number.POSITIVE_INFINITY;
+  if (!(budget >= 1)) throw new RangeError(`maxRead must be >= 1, got ${page.maxRead}.`);
   const wanted = page.limit + 1;
   const filtered = Boolean((source.query ?? source.scan)?.FilterExpression) || accept !== undefined;
   const found: { item: Item; value: T }[] = [];
+  let read = 0;
   let startKey = decodeCursor(source, page.cursor);
   do {
     const missing = wanted - found.length;
-    const Limit = filtered ? Math.max(missing, FILTERED_BATCH) : missing;
+    const Limit = Math.min(filtered ? Math.max(missing, FILTERED_BATCH) : missing, budget - read);
     const answer = source.query
       ? await ctx.client.send(
           new QueryCommand({ ...source.query, TableName: ctx.tableName, Limit, ExclusiveStartKey: startKey }),
@@ -52,15 +59,20 @@ export async function readPage<T>(
       : await ctx.client.send(
           new ScanCommand({ ...source.scan, TableName: ctx.tableName, Limit, ExclusiveStartKey: startKey }),
         );
+    read += answer.ScannedCount ?? Limit;
     for (const item of answer.Items ?? []) {
       const value = map(item);
       if (!accept || accept(value)) found.push({ item, value });
     }
     startKey = answer.LastEvaluatedKey;
-  } while (found.length < wanted && startKey);
+  } while (found.length < wanted && startKey && read < budget);
 
   const items = found.slice(0, page.limit);
   const last = items.at(-1);
-  const nextCursor = found.length > page.limit && last ? encodeCursor(source, last.item) : null;
+  if (found.length > page.limit && last) {
+    return { items: items.map((f) => f.value), nextCursor: encodeCursor(source, last.item) };
+  }
+  // Out of budget before the page filled: go on after the last item read, not the last shown.
+  const nextCursor = startKey ? encodeCursor(source, startKey) : null;
   return { items: items.map((f) => f.value), nextCursor };
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from '../../ports/logger.js';
@@ -20,6 +21,13 @@ export interface IsolatedPreviewRendererOptions extends RenderHostOptions {
   /** Child processes, each drawing one preview at a time. @default 1 */
   readonly processes?: number;
   /**
+   * Memory each child may use, in bytes: its data segment is limited to this (`ulimit -d`, so
+   * allocations beyond it fail inside the child), its JS heap to three quarters of it, and a child whose
+   * resident memory still passes it is killed. Such a render fails with `resource-limit`.
+   * @default 805306368 (768 MiB: with the parent, within the render function's 1024 MB)
+   */
+  readonly maxMemoryBytes?: number;
+  /**
    * The host module (`render-host`), when it is bundled apart from this file.
    * @default the `render-host` beside this module (`.ts` under tsx, `.js` when bundled)
    */
@@ -30,6 +38,10 @@ interface Host {
   child: ChildProcess | null;
   busy: boolean;
 }
+
+const MiB = 1024 * 1024;
+/** How often a drawing child's resident memory is read. */
+const MEMORY_POLL_MS = 10;
 
 /** A host that exits while drawing a file was killed by it: the file is the verdict. */
 const crashReason = (mimeType: string): PreviewFailureReason =>
@@ -47,6 +59,7 @@ export function createIsolatedPreviewRenderer(
 ): PreviewRenderer & { close(): void } {
   const maxSourceBytes = opts.maxSourceBytes ?? 100 * 1024 * 1024;
   const timeoutMs = opts.timeoutMs ?? 20_000;
+  const maxMemoryBytes = opts.maxMemoryBytes ?? 768 * MiB;
   const hosts: Host[] = Array.from({ length: opts.processes ?? 1 }, () => ({ child: null, busy: false }));
   const waiting: ((host: Host) => void)[] = [];
   const hostOptions: RenderHostOptions = {
@@ -59,9 +72,13 @@ export function createIsolatedPreviewRenderer(
 
   const start = (host: Host): ChildProcess => {
     const module = opts.hostModule ?? defaultHostModule();
-    const child = fork(module, [JSON.stringify(hostOptions)], {
+    const nodeArgs = [
+      `--max-old-space-size=${Math.max(64, Math.floor((maxMemoryBytes / MiB) * 0.75))}`,
       // TypeScript sources (tests, `npm start`) load through tsx; a bundled host needs nothing.
-      execArgv: module.endsWith('.ts') ? ['--import', tsxLoader()] : [],
+      ...(module.endsWith('.ts') ? ['--import', tsxLoader()] : []),
+    ];
+    const child = fork(module, [JSON.stringify(hostOptions)], {
+      ...memoryLimitedLaunch(nodeArgs, maxMemoryBytes),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // The host parses untrusted files and needs no cloud access: code exploited through a
@@ -96,8 +113,12 @@ export function createIsolatedPreviewRenderer(
     const child = host.child;
     busy(child);
     return new Promise<RenderReply>((resolve, reject) => {
+      let overMemory = false;
+      /** The most data-segment memory seen while drawing: a crash at the ceiling is the ceiling's doing. */
+      let peakData = 0;
       const finish = () => {
         clearTimeout(timer);
+        clearInterval(watch);
         child.off('message', onMessage);
         child.off('exit', onExit);
         if (host.child === child && child.connected) idle(child);
@@ -105,34 +126,62 @@ export function createIsolatedPreviewRenderer(
       const onMessage = (reply: RenderReply) => {
         if (reply.id !== request.id) return;
         finish();
+        // A child that ran out of memory may be left in any state: the next render gets a new one.
+        if (!reply.ok && reply.reason === 'resource-limit') retire(host, child);
         resolve(reply);
       };
       const onExit = (code: number | null, signal: string | null) => {
         finish();
         if (host.child === child) host.child = null;
-        opts.logger.warn('preview host died while drawing', { mimeType: request.mimeType, code, signal });
+        // V8 aborts when its heap is full; code that cannot map memory under the limit may die
+        // of SIGSEGV instead, which is told from a damaged file by the memory it held at the end.
+        const memory =
+          overMemory ||
+          signal === 'SIGABRT' ||
+          code === 134 ||
+          (signal !== null && peakData >= maxMemoryBytes * 0.9);
+        opts.logger.warn('preview host died while drawing', {
+          mimeType: request.mimeType,
+          code,
+          signal,
+          overMemory: memory,
+        });
         reject(
-          new PreviewFailedError(crashReason(request.mimeType), 'The renderer crashed on this file.', {
-            cause: { code, signal },
-          }),
+          memory
+            ? overCeiling(maxMemoryBytes)
+            : new PreviewFailedError(crashReason(request.mimeType), 'The renderer crashed on this file.', {
+                cause: { code, signal },
+              }),
         );
       };
       const timer = setTimeout(() => {
         finish();
-        if (host.child === child) host.child = null;
-        child.kill('SIGKILL');
+        retire(host, child);
         reject(new PreviewFailedError('timeout', `The preview took longer than ${timeoutMs} ms.`));
       }, timeoutMs);
+      // Memory the data-segment limit does not see (or where no limit could be set) is caught here.
+      const watch = setInterval(() => {
+        const usage = memoryOf(child.pid);
+        if (!usage) return;
+        peakData = Math.max(peakData, usage.dataBytes);
+        if (usage.residentBytes <= maxMemoryBytes) return;
+        overMemory = true;
+        child.kill('SIGKILL'); // `exit` follows and answers
+      }, MEMORY_POLL_MS);
       child.on('message', onMessage);
       child.on('exit', onExit);
       child.send(request, (error) => {
         if (!error) return;
         finish();
-        if (host.child === child) host.child = null;
-        child.kill('SIGKILL');
+        retire(host, child);
         reject(new Error('The preview host could not be reached.', { cause: error }));
       });
     });
+  };
+
+  const retire = (host: Host, child: ChildProcess) => {
+    if (host.child === child) host.child = null;
+    child.kill('SIGKILL');
   };
 
   return {
@@ -142,9 +191,13 @@ export function createIsolatedPreviewRenderer(
       if (closed) throw new Error('The preview renderer is closed.');
       if (!drawsPreviewOf(input.mimeType))
         throw new PreviewFailedError('unsupported', `No preview for ${input.mimeType}.`);
-      const bytes = await readSource(input.bytes, maxSourceBytes, input.size);
+      // Refused by its size before it waits; read only once a process is free, so the sources held
+      // in this process are at most one per render process, however many previews wait.
+      if (input.size !== undefined && input.size > maxSourceBytes)
+        await readSource(input.bytes, maxSourceBytes, input.size); // throws too-large, the stream destroyed
       const host = await acquire();
       try {
+        const bytes = await readSource(input.bytes, maxSourceBytes, input.size);
         const reply = await draw(host, { id: nextId++, bytes, mimeType: input.mimeType, width: input.width });
         if (reply.ok) return { png: reply.png, width: reply.width, height: reply.height };
         if (reply.reason) throw new PreviewFailedError(reply.reason, reply.message);
@@ -162,6 +215,41 @@ export function createIsolatedPreviewRenderer(
       }
     },
   };
+}
+
+const overCeiling = (maxMemoryBytes: number) =>
+  new PreviewFailedError(
+    'resource-limit',
+    `Drawing this file needs more than ${Math.round(maxMemoryBytes / MiB)} MiB; it is not previewed.`,
+  );
+
+/**
+ * How to start the host with its data segment limited (Linux, where `/bin/sh` is): the shell
+ * sets `ulimit -d` and execs Node in its place, so the child keeps its pid and IPC channel.
+ * `ulimit -v` would not do: V8 and WebAssembly reserve many GiB of address space they never use.
+ * Elsewhere the host starts as is, and only the resident-memory watch holds it.
+ */
+function memoryLimitedLaunch(nodeArgs: string[], maxMemoryBytes: number) {
+  if (process.platform !== 'linux' || !existsSync('/bin/sh')) return { execArgv: nodeArgs };
+  const kib = Math.floor(maxMemoryBytes / 1024);
+  return {
+    execPath: '/bin/sh',
+    execArgv: ['-c', `ulimit -d ${kib} && exec "$0" "$@"`, process.execPath, ...nodeArgs],
+  };
+}
+
+/** A process's resident and data-segment memory from /proc, or null where it cannot be read. */
+function memoryOf(pid: number | undefined): { residentBytes: number; dataBytes: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const kib = (field: string) =>
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+    const [resident, data] = [kib('VmRSS'), kib('VmData')];
+    return Number.isNaN(resident) ? null : { residentBytes: resident * 1024, dataBytes: (data || 0) * 1024 };
+  } catch {
+    return null;
+  }
 }
 
 /** An idle host must not keep the service (or a test run) alive; a working one must. */

@@ -196,11 +196,24 @@ function pdfAssets(distDir?: string): PdfAssets {
 /** What a pdf.js failure says about the file. */
 function pdfVerdict(error: unknown): Error {
   if (error instanceof PreviewFailedError) return error;
+  if (isOutOfMemory(error))
+    return new PreviewFailedError('resource-limit', 'Drawing the PDF needs more memory than allowed.', {
+      cause: error,
+    });
   const name = error instanceof Error ? error.name : '';
   const reason: PreviewFailureReason = name === 'PasswordException' ? 'encrypted' : 'corrupt';
   const message =
     reason === 'encrypted' ? 'The PDF is encrypted and needs a password.' : 'The PDF cannot be read.';
   return new PreviewFailedError(reason, message, { cause: error });
+}
+
+/**
+ * An allocation refused under the host's memory ceiling (its data segment is limited), as V8
+ * words it for buffers and arrays; pdf.js passes such errors on with their message.
+ */
+export function isOutOfMemory(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
+  return /allocation failed|out of memory|invalid (typed )?array length/i.test(message);
 }
 
 const timedOut = (timeoutMs: number) =>

@@ -1,5 +1,5 @@
 import { PreviewFailedError } from '../../ports/preview-renderer.js';
-import { createPdfjsCanvasPreviewRenderer } from './pdfjs-canvas-preview-renderer.js';
+import { createPdfjsCanvasPreviewRenderer, isOutOfMemory } from './pdfjs-canvas-preview-renderer.js';
 import type { RenderHostOptions, RenderReply, RenderRequest } from './render-host-protocol.js';
 
 /**
@@ -31,7 +31,14 @@ process.on('message', async (request: RenderRequest) => {
     reply =
       error instanceof PreviewFailedError
         ? { id: request.id, ok: false, reason: error.reason, message: error.message }
-        : { id: request.id, ok: false, reason: null, message: String(error) };
+        : isOutOfMemory(error)
+          ? {
+              id: request.id,
+              ok: false,
+              reason: 'resource-limit',
+              message: 'Drawing this file needs too much memory.',
+            }
+          : { id: request.id, ok: false, reason: null, message: String(error) };
   }
   send(reply);
 });

@@ -80,7 +80,6 @@ export async function createFaultStack(label: string): Promise<FaultStack> {
     S3_ENDPOINT: inject('s3Endpoint'),
     S3_ACCESS_KEY_ID: stack.s3AccessKeyId,
     S3_SECRET_ACCESS_KEY: stack.s3SecretAccessKey,
-    S3_EMBEDDED: 'true',
     DYNAMODB_ENDPOINT: dynamoEndpoint,
     DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
     DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,
@@ -142,6 +141,8 @@ export interface ApiAnswer {
 /** One composition of the service whose SDK clients carry a fault injector. */
 export interface FaultyApp {
   faults: FaultInjector;
+  /** The app's real DynamoDB client, for tests that watch what it reads. */
+  dynamo: DynamoDBClient;
   services: Services;
   deps: ServiceDeps;
   metadata: MetadataStore;
@@ -190,7 +191,6 @@ export function composeFaultyApp(
     endpoint: config.s3.endpoint ?? undefined,
     forcePathStyle: config.s3.forcePathStyle,
     credentials: config.s3.credentials ?? undefined,
-    embedded: config.s3.embedded,
   });
   faults.attachS3(s3);
   const metadata = createDynamoMetadataStore({
@@ -229,6 +229,7 @@ export function composeFaultyApp(
 
   return {
     faults,
+    dynamo,
     services,
     deps,
     metadata,

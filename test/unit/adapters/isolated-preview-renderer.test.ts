@@ -1,7 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIsolatedPreviewRenderer } from '../../../shared/adapters/preview/isolated-preview-renderer.js';
 import { silentLogger } from '../../../shared/ports/logger.js';
 import { PreviewFailedError } from '../../../shared/ports/preview-renderer.js';
+import { flateBombPdf } from '../../support/flate-bomb.js';
 import {
   darkShare,
   decodeImage,
@@ -86,6 +89,91 @@ describe('the isolated renderer (child processes)', () => {
     }
   });
 
+  it('holds a render process under its memory ceiling: a 2 MB Flate bomb fails, the next file draws', async () => {
+    // Prepare: a page whose content inflates to 2 GiB, and the default ceiling (768 MiB)
+    const ceiling = 768 * 1024 * 1024;
+    const bounded = createIsolatedPreviewRenderer({ logger: silentLogger, timeoutMs: 120_000 });
+    const bomb = flateBombPdf(2 * 1024 ** 3);
+    expect(bomb.length).toBeLessThan(3 * 1024 * 1024);
+    // The children's own high-water mark of resident memory, read from outside while they work.
+    let peak = 0;
+    const watch = setInterval(() => {
+      for (const pid of childPids()) peak = Math.max(peak, highWaterMark(pid));
+    }, 5);
+    try {
+      // Act
+      const error = await failure(bounded.render({ bytes: bomb, mimeType: 'application/pdf', width: 800 }));
+      // Assess
+      expect(error.reason).toBe('resource-limit');
+      expect(peak).toBeGreaterThan(0);
+      expect(peak).toBeLessThan(ceiling);
+      const next = await bounded.render({
+        bytes: await pagesPdf(1),
+        mimeType: 'application/pdf',
+        width: 800,
+      });
+      expect(next).toMatchObject({ width: 800 });
+    } finally {
+      clearInterval(watch);
+      bounded.close();
+    }
+  }, 180_000);
+
+  it('reads a source only once a render process is free: sources held stay at the process count', async () => {
+    // Prepare: one process, five previews of 20 MB sources asked at once, as streams that note
+    // when their bytes start to be read; a source counts as held from then until its render ends.
+    const single = createIsolatedPreviewRenderer({ logger: silentLogger, processes: 1 });
+    const page = await pagesPdf(1);
+    const size = 20 * 1024 * 1024;
+    let held = 0;
+    let mostHeld = 0;
+    const source = () => {
+      let sent = 0;
+      let counted = false;
+      const stream = new Readable({
+        read() {
+          if (!counted) {
+            counted = true;
+            // Counted a turn later: the render before it hands its process over a few microtasks
+            // before its caller hears it finished.
+            setImmediate(() => {
+              held += 1;
+              mostHeld = Math.max(mostHeld, held);
+            });
+          }
+          // The real page first, then padding after its end: a big file that still draws.
+          const chunk =
+            sent === 0 ? Buffer.from(page) : Buffer.alloc(Math.min(1024 * 1024, size - sent), 0x20);
+          sent += chunk.length;
+          this.push(chunk);
+          if (sent >= size) this.push(null);
+        },
+      });
+      const done = () => {
+        if (counted) held -= 1;
+      };
+      return { stream, done };
+    };
+    try {
+      // Act
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, async () => {
+          const { stream, done } = source();
+          try {
+            return await single.render({ bytes: stream, size, mimeType: 'application/pdf', width: 200 });
+          } finally {
+            done();
+          }
+        }),
+      );
+      // Assess: every one answered, and never more than one source was in memory at a time
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
+      expect(mostHeld).toBe(1);
+    } finally {
+      single.close();
+    }
+  }, 120_000);
+
   it('refuses a source above the cap without starting a process', async () => {
     const small = createIsolatedPreviewRenderer({
       logger: silentLogger,
@@ -118,3 +206,27 @@ describe('the render host environment', () => {
     expect(env).toEqual({ PATH: '/usr/bin', NODE_OPTIONS: '--enable-source-maps' });
   });
 });
+
+/** This process's child processes (the render hosts), from /proc. */
+function childPids(): number[] {
+  return readdirSync('/proc/self/task').flatMap((task) => {
+    try {
+      return readFileSync(`/proc/self/task/${task}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A process's peak resident memory so far (VmHWM), 0 once it is gone. */
+function highWaterMark(pid: number): number {
+  try {
+    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}

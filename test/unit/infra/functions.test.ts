@@ -65,7 +65,7 @@ describe('functions', () => {
     expect(config.uploadsBucket).toBe(env.UPLOADS_BUCKET);
     expect(config.previewBucket).toBe(env.PREVIEW_BUCKET);
     expect(config.previewBucket).not.toBe(config.uploadsBucket);
-    expect(config.s3).toMatchObject({ endpoint: null, credentials: null, embedded: false });
+    expect(config.s3).toMatchObject({ endpoint: null, credentials: null });
     expect(config.dynamo).toEqual({ endpoint: null, credentials: null });
     expect(config.secrets).toEqual({ kind: 'secrets-manager', prefix: 'stowage/Test' });
     expect(config.jwt).toEqual({ tenantClaim: 'custom:tenant_id', rolesClaim: 'cognito:groups' });

@@ -87,7 +87,6 @@ describe('readLocalConfig', () => {
       endpoint: 'http://minio:9000',
       forcePathStyle: true,
       credentials: { accessKeyId: 'minio', secretAccessKey: 'minio-secret' },
-      embedded: false,
     });
     expect(config.service.dynamo.endpoint).toBe('http://dynamodb:8000');
     expect(config.service.uploadsBucket).toBe('explicit-uploads');
