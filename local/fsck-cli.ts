@@ -1,8 +1,11 @@
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { composeFromEnv } from '../functions/lib/compose.js';
+import { compose } from '../functions/lib/compose.js';
+import type { StowageConfig } from '../functions/lib/config.js';
 import { isId } from '../shared/domain/ids.js';
+import { loadOrCreateKeyPair } from './embedded-s3/credentials.js';
 import { readEmbeddedS3Credentials } from './embedded-s3/index.js';
+import { readLocalConfig } from './local-config.js';
 
 /**
  * `npm run fsck -- --tenant acme [--fix]`: the consistency check of one tenant against the
@@ -22,29 +25,43 @@ if (!isId(values.tenant)) {
   process.exit(2);
 }
 
-const env = { ...process.env };
-env.TABLE_NAME ||= 'stowage';
-env.UPLOADS_BUCKET ||= env.S3_BUCKET || 'stowage-uploads';
-env.PREVIEW_BUCKET ||= 'stowage-previews';
-if (!env.S3_ENDPOINT) {
-  // The local stack's embedded store, with the key pair it generated in its data dir.
-  const dataDir = resolve(env.FILESTORE_DATA_DIR || '.data', 's3');
-  const keys = await readEmbeddedS3Credentials(dataDir);
-  if (!keys) {
-    process.stderr.write(
-      `fsck: no embedded store key pair in ${dataDir}; start the stack once (npm start) or set S3_ENDPOINT\n`,
-    );
-    process.exit(2);
-  }
-  env.S3_ENDPOINT = `http://127.0.0.1:${env.S3_PORT || 4569}`;
-  env.S3_ACCESS_KEY_ID ||= keys.accessKeyId;
-  env.S3_SECRET_ACCESS_KEY ||= keys.secretAccessKey;
+// The servers of a running `npm start` on this data directory, or those the environment names.
+const local = readLocalConfig(process.env);
+const near = local.host === '0.0.0.0' || local.host === '::' ? '127.0.0.1' : local.host;
+const at = (port: number) => `http://${near.includes(':') ? `[${near}]` : near}:${port}`;
+// The embedded store's key pair, generated in its data dir, signs for DynamoDB Local too.
+const storeKeys =
+  local.s3.kind === 'embedded' ? await readEmbeddedS3Credentials(join(local.dataDir, 's3')) : null;
+if (local.s3.kind === 'embedded' && !storeKeys) {
+  process.stderr.write(
+    `fsck: no embedded store key pair in ${join(local.dataDir, 's3')}; start the stack once (npm start) or set S3_ENDPOINT\n`,
+  );
+  process.exit(2);
 }
-env.DYNAMODB_ENDPOINT ||= `http://127.0.0.1:${env.DYNAMODB_PORT || 8000}`;
-env.DYNAMODB_ACCESS_KEY_ID ||= 'local';
-env.DYNAMODB_SECRET_ACCESS_KEY ||= 'local';
+const config: StowageConfig = {
+  ...local.service,
+  s3:
+    local.s3.kind === 'embedded'
+      ? {
+          ...local.service.s3,
+          endpoint: at(local.s3.port),
+          forcePathStyle: true,
+          credentials: local.service.s3.credentials ?? storeKeys,
+        }
+      : local.service.s3,
+  dynamo:
+    local.dynamo.kind === 'embedded'
+      ? {
+          endpoint: at(local.dynamo.port),
+          credentials: storeKeys ?? (await loadOrCreateKeyPair(join(local.dataDir, 'dynamodb'))),
+        }
+      : {
+          ...local.service.dynamo,
+          credentials: local.service.dynamo.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+        },
+};
 
-const { services } = composeFromEnv(env);
+const { services } = compose(config);
 const report = await services.consistency
   .check(values.tenant, { fix: values.fix ?? false })
   .catch((error: unknown) => {
@@ -54,7 +71,6 @@ const report = await services.consistency
 const wrong =
   report.objectsWithoutMetadata.length +
   report.metadataWithoutObjects.length +
-  report.bucketCounts.length +
   (report.quota.consistent ? 0 : 1);
 
 let output: string;
@@ -71,9 +87,6 @@ else {
     report.quota.consistent
       ? `  quota: ${JSON.stringify(report.quota.actual)}`
       : `  quota recorded ${JSON.stringify(report.quota.recorded)} but files add up to ${JSON.stringify(report.quota.actual)}`,
-    ...report.bucketCounts.map(
-      (b) => `  bucket ${b.bucketId}: live-file count ${b.recorded ?? 'missing'}, files ${b.actual}`,
-    ),
   ];
   output = `${lines.join('\n')}\n`;
 }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
 import { isStowageError, StowageError } from '../shared/domain/errors.js';
+import type { Cors } from './cors.js';
 
 /** Routes the local server answers itself (the demo page, `/local/*`), outside the API. */
 export type LocalRoute = (req: IncomingMessage, body: Buffer) => Promise<LocalAnswer | null>;
@@ -24,21 +25,50 @@ export interface LocalHttpServerOptions {
   needsToken: (method: string, path: string) => boolean;
   authorize: (authorization: string | undefined) => Promise<Record<string, string>>;
   localRoutes: LocalRoute[];
+  /** CORS as API Gateway answers it, for the demo page, the API and `/local/` alike. */
+  cors: Cors;
   maxBodyBytes?: number;
+}
+
+export interface LocalHttpServer {
+  server: Server;
+  /** Starts answering; requests that arrived since `listen` wait until then. */
+  serve(opts: LocalHttpServerOptions): void;
 }
 
 /**
  * The local stand-in for API Gateway: an HTTP request becomes the same v2 event (with JWT
  * authorizer claims) that the Lambda gets in AWS, and its answer becomes the HTTP response.
+ * It can listen before the service is composed, so the stack knows its own origin (for CORS)
+ * before it starts the embedded store.
  */
-export function createLocalHttpServer(opts: LocalHttpServerOptions): Server {
+export function createLocalHttpServer(): LocalHttpServer {
+  let serve: (handler: RequestListener) => void = () => undefined;
+  const handler = new Promise<RequestListener>((resolve) => {
+    serve = resolve;
+  });
+  const server = createServer((req, res) => void handler.then((answer) => answer(req, res)));
+  return { server, serve: (opts) => serve(requestHandler(opts)) };
+}
+
+function requestHandler(opts: LocalHttpServerOptions): RequestListener {
   const maxBody = opts.maxBodyBytes ?? 2 * 1024 * 1024;
-  return createServer(async (req, res) => {
+  return async (req, res) => {
+    const send = (answer: LocalAnswer) => {
+      res.writeHead(answer.status, opts.cors.decorate(req, answer.headers));
+      res.end(answer.body);
+    };
     try {
+      const preflight = opts.cors.preflight(req);
+      if (preflight) {
+        req.resume();
+        res.writeHead(preflight.status, preflight.headers);
+        return res.end();
+      }
       const body = await readBody(req, maxBody);
       for (const local of opts.localRoutes) {
         const answer = await local(req, body);
-        if (answer) return send(res, answer);
+        if (answer) return send(answer);
       }
       const url = new URL(req.url ?? '/', 'http://local');
       const method = req.method ?? 'GET';
@@ -48,7 +78,7 @@ export function createLocalHttpServer(opts: LocalHttpServerOptions): Server {
         claims = await opts.authorize(header(req, 'authorization'));
       const event = toEvent(req, url, body, claims);
       const result = await opts.api(event, lambdaContext());
-      send(res, {
+      send({
         status: result.statusCode ?? 200,
         headers: result.headers as Record<string, string>,
         body: result.body
@@ -63,13 +93,13 @@ export function createLocalHttpServer(opts: LocalHttpServerOptions): Server {
           ? error
           : new StowageError('INTERNAL', 'An internal error occurred.');
       if (!isStowageError(error)) process.stderr.write(`local server error: ${String(error)}\n`);
-      send(res, {
+      send({
         status: known.status,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ error: { code: known.code, message: known.message } }),
       });
     }
-  });
+  };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -143,11 +173,6 @@ function toEvent(
       },
     },
   } as APIGatewayProxyEventV2WithJWTAuthorizer;
-}
-
-function send(res: ServerResponse, answer: LocalAnswer): void {
-  res.writeHead(answer.status, answer.headers ?? {});
-  res.end(answer.body);
 }
 
 function lambdaContext(): Context {

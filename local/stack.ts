@@ -1,28 +1,31 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeApiHandler } from '../functions/api/handler.js';
 import { createTokenRequirement } from '../functions/api/router.js';
 import { routes } from '../functions/api/routes.js';
 import { type App, compose } from '../functions/lib/compose.js';
-import { readConfig } from '../functions/lib/config.js';
+import type { StowageConfig } from '../functions/lib/config.js';
 import { makeMaintenanceHandler } from '../functions/maintenance/handler.js';
 import { makeProcessUploadHandler } from '../functions/process-upload/handler.js';
-import { ensureTable } from '../shared/adapters/dynamodb/table-definition.js';
 import { createJsonLogger } from '../shared/adapters/json-logger.js';
+import { canonicalOrigin } from '../shared/domain/endpoint-rules.js';
 import { objectKeys } from '../shared/domain/keys.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
-import { type AuthorizerOptions, createLocalAuthorizer } from './authorizer.js';
-import { DEFAULT_DEV_SECRET } from './dev-token.js';
-import { startEmbeddedDynamo } from './embedded-dynamodb.js';
+import { createLocalAuthorizer } from './authorizer.js';
+import { createCors } from './cors.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.js';
+import { loadOrCreateKeyPair } from './embedded-s3/credentials.js';
 import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3/index.js';
 import { createLocalHttpServer } from './http-server.js';
+import { type LocalConfig, ownOrigins, readLocalConfig } from './local-config.js';
 import { localRoutes } from './local-routes.js';
+import { prepareStores } from './prepare-stores.js';
+import { StartupError } from './startup-error.js';
 import { createStorageEventQueue } from './storage-event-queue.js';
 
 export interface LocalStackOptions {
-  /** Environment as `npm start` sees it; defaults fill in the embedded servers. */
+  /** Environment as `npm start` sees it, read once into a `LocalConfig`. */
   env?: NodeJS.ProcessEnv;
   /** 0 picks free ports for the API and the embedded servers (tests). */
   port?: number;
@@ -38,8 +41,12 @@ export interface LocalStackOptions {
 export interface LocalStack {
   url: string;
   app: App;
+  /** The origins the API and the embedded store answer CORS for. */
+  corsOrigins: string[];
   s3Endpoint: string;
   dynamoEndpoint: string;
+  /** The embedded DynamoDB Local's Java process; null with DYNAMODB_ENDPOINT. */
+  dynamoPid: number | null;
   /** Resolves when every storage event seen so far has been processed. */
   eventsIdle(): Promise<void>;
   /** Resolves when every preview scheduled ahead of time so far has been rendered. */
@@ -50,13 +57,11 @@ export interface LocalStack {
 
 /**
  * The whole service on one machine: embedded S3 store and DynamoDB Local (or the servers
- * named by S3_ENDPOINT / DYNAMODB_ENDPOINT), the table and bucket, the same Lambda handlers
+ * named by S3_ENDPOINT / DYNAMODB_ENDPOINT), the table and buckets, the same Lambda handlers
  * behind an HTTP server, storage events into process-upload, maintenance on a timer.
  */
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
-  const env = { ...(opts.env ?? process.env) };
-  const host = opts.host ?? '127.0.0.1';
-  const dataDir = resolve(opts.dataDir ?? env.FILESTORE_DATA_DIR ?? '.data');
+  const local = withOverrides(readLocalConfig(opts.env ?? process.env), opts);
   const logger = opts.logger ?? createJsonLogger({ service: 'stowage-local' }, 'warn');
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -64,56 +69,61 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   };
 
   try {
-    env.TABLE_NAME ||= 'stowage';
-    env.UPLOADS_BUCKET ||= env.S3_BUCKET || 'stowage-uploads';
-    env.PREVIEW_BUCKET ||= 'stowage-previews';
-    env.FILESTORE_DATA_DIR = dataDir;
+    // Listening first tells the API's own origin, which the embedded store's CORS needs.
+    const http = createLocalHttpServer();
+    await new Promise<void>((done, fail) => {
+      http.server.once('error', (error: NodeJS.ErrnoException) =>
+        fail(
+          error.code === 'EADDRINUSE'
+            ? new StartupError(`Port ${local.port} (PORT) is in use: stop what listens there, or set PORT.`)
+            : error,
+        ),
+      );
+      http.server.listen(local.port, local.host, done);
+    });
+    stops.push(
+      () =>
+        new Promise<void>((done) => {
+          http.server.close(() => done());
+          http.server.closeAllConnections();
+        }),
+    );
+    const { port } = http.server.address() as AddressInfo;
+    const corsOrigins = [...new Set([...ownOrigins(local.host, port), ...local.corsOrigins])];
 
     let embeddedS3: EmbeddedS3 | null = null;
-    if (!env.S3_ENDPOINT) {
+    if (local.s3.kind === 'embedded') {
       embeddedS3 = await startEmbeddedS3({
-        dataDir: join(dataDir, 's3'),
-        port: opts.port === 0 ? 0 : Number(env.S3_PORT || 4569),
-        host,
-        buckets: [env.UPLOADS_BUCKET, env.PREVIEW_BUCKET],
-        // Browsers may reach the store from these origins only; by default the API's own (below).
-        allowedOrigins: corsOrigins(env),
+        dataDir: join(local.dataDir, 's3'),
+        port: local.s3.port,
+        host: local.host,
+        buckets: [local.service.uploadsBucket, local.service.previewBucket],
+        allowedOrigins: corsOrigins,
       });
-      stops.push(() => (embeddedS3 as EmbeddedS3).stop());
-      env.S3_ENDPOINT = embeddedS3.endpoint;
-      env.S3_ACCESS_KEY_ID = embeddedS3.accessKeyId;
-      env.S3_SECRET_ACCESS_KEY = embeddedS3.secretAccessKey;
-      // Tests, or a laptop trying a custom provider, may use the embedded store as a tenant's
-      // "external" one: its origin is known only now, so the stack adds it to the allow-list.
-      if (/^(1|true|yes)$/i.test(env.FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER ?? ''))
-        env.FILESTORE_ALLOWED_ENDPOINTS = [env.FILESTORE_ALLOWED_ENDPOINTS, embeddedS3.endpoint]
-          .filter(Boolean)
-          .join(',');
+      stops.push((embeddedS3 as EmbeddedS3).stop);
     }
-    if (!env.DYNAMODB_ENDPOINT) {
-      const dynamo = await startEmbeddedDynamo({
-        dataDir: opts.inMemoryDynamo ? undefined : join(dataDir, 'dynamodb'),
-        port: opts.port === 0 ? 0 : Number(env.DYNAMODB_PORT || 8000),
+    let dynamo: EmbeddedDynamo | null = null;
+    if (local.dynamo.kind === 'embedded') {
+      dynamo = await startEmbeddedDynamo({
+        dataDir: local.dynamo.inMemory ? undefined : join(local.dataDir, 'dynamodb'),
+        port: local.dynamo.port,
+        host: local.host,
+        // The store's own key pair (<data>/s3/credentials.json) signs for DynamoDB too, as one
+        // set of credentials does in AWS, so per-tenant sessions work on both; with S3_ENDPOINT,
+        // a pair of its own in <data>/dynamodb/credentials.json.
+        credentials: embeddedS3
+          ? { accessKeyId: embeddedS3.accessKeyId, secretAccessKey: embeddedS3.secretAccessKey }
+          : await loadOrCreateKeyPair(join(local.dataDir, 'dynamodb')),
       });
-      stops.push(() => dynamo.stop());
-      env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+      stops.push((dynamo as EmbeddedDynamo).stop);
     }
-    // DynamoDB Local and MinIO accept any signature key; the SDK still wants one.
-    env.DYNAMODB_ACCESS_KEY_ID ||= 'local';
-    env.DYNAMODB_SECRET_ACCESS_KEY ||= 'local';
-
-    const config = readConfig(env);
-    const dynamoAdmin = new DynamoDBClient({
-      region: config.region,
-      endpoint: config.dynamo.endpoint as string,
-      credentials: config.dynamo.credentials ?? undefined,
+    const config = serviceConfig(local, embeddedS3, dynamo);
+    await prepareStores({
+      config,
+      externalS3: embeddedS3 === null,
+      externalDynamo: dynamo === null,
+      createMissing: local.createMissing,
     });
-    await ensureTable(dynamoAdmin, config.tableName);
-    dynamoAdmin.destroy();
-    if (embeddedS3) {
-      await embeddedS3.createBucket(config.uploadsBucket);
-      await embeddedS3.createBucket(config.previewBucket);
-    }
 
     const app = compose(config, { logger, clock: opts.clock });
     stops.push(async () => {
@@ -136,44 +146,32 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     const maintenance = makeMaintenanceHandler(app.services);
-    const interval = opts.maintenanceIntervalMs ?? Number(env.FILESTORE_MAINTENANCE_INTERVAL_MS || 60_000);
-    if (interval > 0) {
+    if (local.maintenanceIntervalMs > 0) {
       const timer = setInterval(() => {
         maintenance().catch((error) => logger.error('maintenance failed', { error: String(error) }));
-      }, interval);
+      }, local.maintenanceIntervalMs);
       timer.unref();
       stops.push(async () => clearInterval(timer));
     }
 
-    const authorizer = authorizerOptions(env);
-    const server = createLocalHttpServer({
+    http.serve({
       api: makeApiHandler({ services: app.services, claimNames: config.jwt, logger }),
       needsToken: createTokenRequirement(routes),
-      authorize: createLocalAuthorizer(authorizer),
+      authorize: createLocalAuthorizer(local.auth),
       localRoutes: localRoutes({
-        devSecret: authorizer.kind === 'dev' ? authorizer.secret : null,
+        devSecret: local.auth.kind === 'dev' ? local.auth.secret : null,
         claimNames: config.jwt,
       }),
+      cors: createCors(corsOrigins),
     });
-    await new Promise<void>((done, fail) => {
-      server.once('error', fail);
-      server.listen(opts.port ?? Number(env.PORT || 3000), host, done);
-    });
-    stops.push(
-      () =>
-        new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
-    );
-    const { port } = server.address() as AddressInfo;
-    if (embeddedS3 && !env.FILESTORE_CORS_ORIGINS) embeddedS3.setAllowedOrigins(apiOrigins(host, port));
 
     return {
-      url: `http://${host}:${port}`,
+      url: `http://${local.host.includes(':') ? `[${local.host}]` : local.host}:${port}`,
       app,
+      corsOrigins,
       s3Endpoint: config.s3.endpoint as string,
       dynamoEndpoint: config.dynamo.endpoint as string,
+      dynamoPid: dynamo?.pid ?? null,
       eventsIdle: () => queue.idle(),
       previewsIdle: () => app.previewScheduler?.idle() ?? Promise.resolve(),
       runMaintenance: () => maintenance(),
@@ -185,31 +183,61 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   }
 }
 
-/** FILESTORE_CORS_ORIGINS: comma-separated origins allowed to call storage from a browser. */
-function corsOrigins(env: NodeJS.ProcessEnv): string[] {
-  return (env.FILESTORE_CORS_ORIGINS ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean);
+/** The options tests and the bench pass win over the environment; `port: 0` frees every port. */
+function withOverrides(local: LocalConfig, opts: LocalStackOptions): LocalConfig {
+  const free = opts.port === 0;
+  const dataDir = opts.dataDir === undefined ? local.dataDir : resolve(opts.dataDir);
+  return {
+    ...local,
+    host: opts.host ?? local.host,
+    port: opts.port ?? local.port,
+    dataDir,
+    maintenanceIntervalMs: opts.maintenanceIntervalMs ?? local.maintenanceIntervalMs,
+    s3: local.s3.kind === 'embedded' && free ? { ...local.s3, port: 0 } : local.s3,
+    dynamo:
+      local.dynamo.kind === 'embedded'
+        ? {
+            ...local.dynamo,
+            port: free ? 0 : local.dynamo.port,
+            inMemory: opts.inMemoryDynamo ?? local.dynamo.inMemory,
+          }
+        : local.dynamo,
+    service:
+      local.service.secrets.kind === 'local-file'
+        ? { ...local.service, secrets: { ...local.service.secrets, dataDir } }
+        : local.service,
+  };
 }
 
-/** Where a browser opens the API (and so the demo page) when the stack listens on `host`. */
-function apiOrigins(host: string, port: number): string[] {
-  if (host === '0.0.0.0' || host === '::' || host === '127.0.0.1') {
-    return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
-  }
-  return [`http://${host.includes(':') ? `[${host}]` : host}:${port}`];
-}
-
-function authorizerOptions(env: NodeJS.ProcessEnv): AuthorizerOptions {
-  if (env.JWT_JWKS_URL) {
-    if (!env.JWT_ISSUER) throw new Error('JWT_ISSUER is required with JWT_JWKS_URL.');
-    return {
-      kind: 'jwks',
-      jwksUrl: env.JWT_JWKS_URL,
-      issuer: env.JWT_ISSUER,
-      audience: env.JWT_AUDIENCE || undefined,
-    };
-  }
-  return { kind: 'dev', secret: env.FILESTORE_DEV_JWT_SECRET || DEFAULT_DEV_SECRET };
+/** The service's config with what the embedded servers decided: their endpoints and key pairs. */
+function serviceConfig(
+  local: LocalConfig,
+  s3: EmbeddedS3 | null,
+  dynamo: EmbeddedDynamo | null,
+): StowageConfig {
+  const base = local.service;
+  return {
+    ...base,
+    // Tests, or a laptop trying a custom provider, may use the embedded store as a tenant's
+    // "external" one: its origin is known only now.
+    allowedEndpoints:
+      s3 && local.allowEmbeddedS3Provider
+        ? [...new Set([...base.allowedEndpoints, canonicalOrigin(s3.endpoint) ?? s3.endpoint])]
+        : base.allowedEndpoints,
+    s3: s3
+      ? {
+          ...base.s3,
+          endpoint: s3.endpoint,
+          forcePathStyle: true,
+          credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+        }
+      : base.s3,
+    dynamo: dynamo
+      ? { endpoint: dynamo.endpoint, credentials: dynamo.credentials }
+      : // DynamoDB Local elsewhere, or moto, accepts any key; the SDK still wants one.
+        {
+          ...base.dynamo,
+          credentials: base.dynamo.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+        },
+  };
 }

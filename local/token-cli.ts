@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_DEV_SECRET, mintDevToken } from './dev-token.js';
+import { mintDevToken } from './dev-token.js';
+import { readLocalConfig } from './local-config.js';
 
 /** `npm run token -- --tenant acme --user alice --roles admin` prints a local dev token. */
 const { values } = parseArgs({
@@ -11,15 +12,17 @@ const { values } = parseArgs({
   },
 });
 
+const local = readLocalConfig(process.env);
+if (local.auth.kind !== 'dev') {
+  process.stderr.write('Tokens come from your identity provider (JWT_JWKS_URL is set): no dev tokens.\n');
+  process.exit(2);
+}
 const token = await mintDevToken({
   tenantId: values.tenant as string,
   userId: values.user as string,
   roles: (values.roles as string).split(/[\s,]+/).filter(Boolean),
   expiresIn: Number(values['expires-in']),
-  secret: process.env.FILESTORE_DEV_JWT_SECRET || DEFAULT_DEV_SECRET,
-  claimNames: {
-    tenantClaim: process.env.JWT_TENANT_CLAIM || 'tenant_id',
-    rolesClaim: process.env.JWT_ROLES_CLAIM || 'roles',
-  },
+  secret: local.auth.secret,
+  claimNames: local.service.jwt,
 });
 process.stdout.write(`${token}\n`);

@@ -5,6 +5,7 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startLocalStack } from '../local/stack.js';
 import { motoUnavailable, startMoto } from './support/moto-server.js';
+import { startSecondOrigin } from './support/second-origin.js';
 
 /**
  * Starts the local stack once per test run, exactly as `npm start` composes it (embedded S3
@@ -13,10 +14,13 @@ import { motoUnavailable, startMoto } from './support/moto-server.js';
  */
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), 'stowage-test-'));
+  // The demo page served from a second origin, which the stack must answer CORS for.
+  const secondOrigin = await startSecondOrigin();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_OPTIONS: process.env.NODE_OPTIONS,
+    FILESTORE_CORS_ORIGINS: secondOrigin.origin,
     // Custom-provider tests play a tenant's own store with the embedded one, on loopback.
     FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER: 'true',
   };
@@ -34,8 +38,14 @@ export default async function setup(project: TestProject) {
     dataDir,
     inMemoryDynamo: true,
     maintenanceIntervalMs: 0,
+  }).catch(async (error: unknown) => {
+    await secondOrigin.stop();
+    await moto?.stop();
+    throw error;
   });
+  secondOrigin.setApiUrl(stack.url);
   project.provide('apiUrl', stack.url);
+  project.provide('secondOrigin', secondOrigin.origin);
   project.provide('s3Endpoint', stack.s3Endpoint);
   project.provide('dynamoEndpoint', stack.dynamoEndpoint);
   project.provide('dataDir', dataDir);
@@ -44,9 +54,14 @@ export default async function setup(project: TestProject) {
     uploadsBucket: stack.app.config.uploadsBucket,
     s3AccessKeyId: stack.app.config.s3.credentials?.accessKeyId ?? '',
     s3SecretAccessKey: stack.app.config.s3.credentials?.secretAccessKey ?? '',
+    dynamoAccessKeyId: stack.app.config.dynamo.credentials?.accessKeyId ?? '',
+    dynamoSecretAccessKey: stack.app.config.dynamo.credentials?.secretAccessKey ?? '',
   });
+  project.provide('dynamoPid', stack.dynamoPid ?? 0);
+  project.provide('corsOrigins', stack.corsOrigins);
   return async () => {
     await stack.stop();
+    await secondOrigin.stop();
     await moto?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -55,6 +70,8 @@ export default async function setup(project: TestProject) {
 declare module 'vitest' {
   export interface ProvidedContext {
     apiUrl: string;
+    /** The demo page's second origin (listed in FILESTORE_CORS_ORIGINS). */
+    secondOrigin: string;
     /** moto's endpoint, or why it could not run here (the moto tests then say so and skip). */
     moto: { endpoint: string; unavailable: string | null };
     s3Endpoint: string;
@@ -66,6 +83,11 @@ declare module 'vitest' {
       uploadsBucket: string;
       s3AccessKeyId: string;
       s3SecretAccessKey: string;
+      dynamoAccessKeyId: string;
+      dynamoSecretAccessKey: string;
     };
+    /** DynamoDB Local's Java process. */
+    dynamoPid: number;
+    corsOrigins: string[];
   }
 }

@@ -20,6 +20,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { API_CORS } from '../../functions/api/cors-policy.js';
 import {
   GLOBAL_SECONDARY_INDEXES,
   KEY_ATTRIBUTES,
@@ -551,16 +552,10 @@ export class StowageService extends Construct {
       defaultAuthorizer: authorizer,
       corsPreflight: {
         allowOrigins: allowedOrigins,
-        allowMethods: [
-          apigwv2.CorsHttpMethod.GET,
-          apigwv2.CorsHttpMethod.POST,
-          apigwv2.CorsHttpMethod.PUT,
-          apigwv2.CorsHttpMethod.PATCH,
-          apigwv2.CorsHttpMethod.DELETE,
-        ],
-        allowHeaders: ['authorization', 'content-type'],
-        exposeHeaders: ['allow', 'location', 'retry-after'],
-        maxAge: Duration.days(1),
+        allowMethods: API_CORS.allowMethods.map((method) => apigwv2.CorsHttpMethod[method]),
+        allowHeaders: [...API_CORS.allowHeaders],
+        exposeHeaders: [...API_CORS.exposeHeaders],
+        maxAge: Duration.seconds(API_CORS.maxAgeSeconds),
       },
     });
     const accessLogs = this.createLogGroup('ApiAccessLogs');

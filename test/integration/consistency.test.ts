@@ -7,6 +7,7 @@ import { makeMaintenanceHandler } from '../../functions/maintenance/handler.js';
 import { objectKeys, tableKeys } from '../../shared/domain/keys.js';
 import type { Actor } from '../../shared/domain/model.js';
 import { newTenant, sendBytes } from '../support/api.js';
+import { stackDynamoCredentials } from '../support/dynamo.js';
 import { CSV, PNG_1x1 } from '../support/samples.js';
 import { composeSecondApp, type SecondApp, storeBucket } from '../support/second-app.js';
 
@@ -53,7 +54,7 @@ describe('the consistency check', () => {
       new DynamoDBClient({
         region: 'us-east-1',
         endpoint: inject('dynamoEndpoint'),
-        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+        credentials: stackDynamoCredentials(),
       }),
     );
     await dynamo.send(
@@ -89,6 +90,8 @@ describe('the consistency check', () => {
       S3_ACCESS_KEY_ID: inject('stackConfig').s3AccessKeyId,
       S3_SECRET_ACCESS_KEY: inject('stackConfig').s3SecretAccessKey,
       DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+      DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
+      DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,
     };
     const cli = await run('npx', ['tsx', 'local/fsck-cli.ts', '--tenant', actor.tenantId, '--json'], {
       env,
@@ -137,7 +140,7 @@ describe('the consistency check', () => {
       new DynamoDBClient({
         region: 'us-east-1',
         endpoint: inject('dynamoEndpoint'),
-        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+        credentials: stackDynamoCredentials(),
       }),
     );
     const bucketKey = (id: string) => ({

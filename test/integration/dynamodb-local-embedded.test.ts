@@ -11,19 +11,15 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
+const credentials = { accessKeyId: 'DDBLOCALTEST', secretAccessKey: 'a-secret-for-this-test-only' };
 const clientFor = (endpoint: string) =>
-  new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 
 it('keeps tables in its data directory across restarts, and is gone once stop() resolves', async () => {
   // Prepare
   const dataDir = await mkdtemp(join(tmpdir(), 'stowage-dynamo-'));
   dirs.push(dataDir);
-  const first = await startEmbeddedDynamo({ dataDir, port: 0 });
+  const first = await startEmbeddedDynamo({ dataDir, port: 0, credentials });
   const firstClient = clientFor(first.endpoint);
   await ensureTable(firstClient, 'kept');
 
@@ -31,7 +27,7 @@ it('keeps tables in its data directory across restarts, and is gone once stop() 
   await first.stop();
   const afterStop = await firstClient.send(new ListTablesCommand({})).catch((error: unknown) => error);
   firstClient.destroy();
-  const second = await startEmbeddedDynamo({ dataDir, port: 0 });
+  const second = await startEmbeddedDynamo({ dataDir, port: 0, credentials });
   const secondClient = clientFor(second.endpoint);
 
   // Assess
@@ -43,4 +39,4 @@ it('keeps tables in its data directory across restarts, and is gone once stop() 
     secondClient.destroy();
     await second.stop();
   }
-}, 60_000);
+}, 180_000);

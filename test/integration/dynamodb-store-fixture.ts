@@ -7,6 +7,7 @@ import { ensureTable } from '../../shared/adapters/dynamodb/table-definition.js'
 import { objectKeys, tableKeys } from '../../shared/domain/keys.js';
 import type { Bucket, FileRecord, Provider } from '../../shared/domain/model.js';
 import type { MetadataStore } from '../../shared/ports/repositories.js';
+import { stackDynamoCredentials } from '../support/dynamo.js';
 
 export interface TestStore {
   store: MetadataStore;
@@ -25,7 +26,7 @@ export async function createTestStore(label: string): Promise<TestStore> {
   const client = new DynamoDBClient({
     endpoint: inject('dynamoEndpoint'),
     region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials: stackDynamoCredentials(),
   });
   const tableName = `stowage-${label}-${randomUUID().slice(0, 8)}`;
   await ensureTable(client, tableName);

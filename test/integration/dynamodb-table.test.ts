@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, expect, inject, it } from 'vitest';
 import { ensureTable, INDEX_NAMES, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb/table-definition.js';
+import { stackDynamoCredentials } from '../support/dynamo.js';
 
 const client = new DynamoDBClient({
   endpoint: inject('dynamoEndpoint'),
   region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  credentials: stackDynamoCredentials(),
 });
 afterAll(() => client.destroy());
 

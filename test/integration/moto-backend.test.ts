@@ -58,6 +58,8 @@ describe.skipIf(moto.unavailable !== null)(
           DYNAMODB_ACCESS_KEY_ID: credentials.accessKeyId,
           DYNAMODB_SECRET_ACCESS_KEY: credentials.secretAccessKey,
           TABLE_NAME: `stowage-${randomBytes(4).toString('hex')}`,
+          // An external DynamoDB's table is only checked unless the stack is told to create it.
+          FILESTORE_CREATE_MISSING: 'true',
           PREVIEW_AHEAD: 'off',
         },
         port: 0,

@@ -9,6 +9,7 @@ import { readConfig } from '../../functions/lib/config.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/table-definition.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import { silentLogger } from '../../shared/ports/logger.js';
+import { stackDynamoCredentials } from './dynamo.js';
 import { createStoreBucket } from './second-app.js';
 
 export interface PreviewTestSetup {
@@ -23,7 +24,7 @@ export async function previewTestSetup(label: string): Promise<PreviewTestSetup>
   const admin = new DynamoDBClient({
     region: 'us-east-1',
     endpoint: inject('dynamoEndpoint'),
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: stackDynamoCredentials(),
   });
   await ensureTable(admin, tableName);
   admin.destroy();
@@ -52,8 +53,8 @@ export async function composePreviewApp(
     S3_ACCESS_KEY_ID: stack.s3AccessKeyId,
     S3_SECRET_ACCESS_KEY: stack.s3SecretAccessKey,
     DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
-    DYNAMODB_ACCESS_KEY_ID: 'local',
-    DYNAMODB_SECRET_ACCESS_KEY: 'local',
+    DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
+    DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,
     FILESTORE_DATA_DIR: await mkdtemp(join(tmpdir(), 'stowage-previews-')),
     PREVIEW_AHEAD: 'off',
     PREVIEW_ISOLATION: 'none',

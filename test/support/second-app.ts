@@ -12,6 +12,7 @@ import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-ob
 import type { Clock } from '../../shared/ports/clock.js';
 import type { HostResolver } from '../../shared/ports/host-resolver.js';
 import { type Logger, silentLogger } from '../../shared/ports/logger.js';
+import { stackDynamoCredentials } from './dynamo.js';
 
 /** An S3 client for the stack's embedded store, with the stack's generated key pair. */
 export function embeddedS3Client() {
@@ -72,7 +73,7 @@ export async function composeSecondApp(
     const admin = new DynamoDBClient({
       region: 'us-east-1',
       endpoint: dynamoEndpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: stackDynamoCredentials(),
     });
     await ensureTable(admin, tableName);
     admin.destroy();
@@ -84,8 +85,8 @@ export async function composeSecondApp(
     S3_ACCESS_KEY_ID: stack.s3AccessKeyId,
     S3_SECRET_ACCESS_KEY: stack.s3SecretAccessKey,
     DYNAMODB_ENDPOINT: dynamoEndpoint,
-    DYNAMODB_ACCESS_KEY_ID: 'local',
-    DYNAMODB_SECRET_ACCESS_KEY: 'local',
+    DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
+    DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,
     FILESTORE_DATA_DIR: await mkdtemp(join(tmpdir(), `stowage-${opts.label}-`)),
     ...opts.env,
   });

@@ -15,10 +15,16 @@ interface Session {
 }
 
 const MiB = 1024 * 1024;
+/**
+ * The API this page talks to: its own origin, or the one a page served elsewhere names in
+ * `<meta name="stowage-api-url">` (a second origin, as a customer's app would be).
+ */
+const API_URL =
+  document.querySelector('meta[name="stowage-api-url"]')?.getAttribute('content') || location.origin;
 const message = (e: unknown) => (isStowageApiError(e) ? `${e.message} (${e.code})` : String(e));
 
 async function mintToken(tenantId: string, userId: string, role: Role): Promise<string> {
-  const res = await fetch('/local/token', {
+  const res = await fetch(`${API_URL}/local/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ tenantId, userId, roles: [role] }),
@@ -64,7 +70,7 @@ export function DemoApp() {
     },
     [],
   );
-  const client = useMemo(() => createStowageClient({ baseUrl: location.origin, getToken }), [getToken]);
+  const client = useMemo(() => createStowageClient({ baseUrl: API_URL, getToken }), [getToken]);
 
   const signIn = async (e: FormEvent) => {
     e.preventDefault();
@@ -241,7 +247,7 @@ export function DemoApp() {
             entityId={entityId}
             userId={session.userId}
             getToken={getToken}
-            apiUrl={location.origin}
+            apiUrl={API_URL}
             onUploadComplete={(file) => console.info('upload complete', file.id)}
             onDeleteComplete={(id) => console.info('delete complete', id)}
           />

@@ -34,6 +34,7 @@ import type { MetadataStore } from '../../../shared/ports/repositories.js';
 import type { ConsistencyReport } from '../../../shared/services/consistency-service.js';
 import { createServices, type ServiceDeps, type Services } from '../../../shared/services/index.js';
 import type { MaintenanceReport } from '../../../shared/services/maintenance-service.js';
+import { stackDynamoCredentials } from '../dynamo.js';
 import { createStoreBucket, storeBucket } from '../second-app.js';
 import { FaultInjector } from './fault-injector.js';
 
@@ -80,8 +81,8 @@ export async function createFaultStack(label: string): Promise<FaultStack> {
     S3_ACCESS_KEY_ID: stack.s3AccessKeyId,
     S3_SECRET_ACCESS_KEY: stack.s3SecretAccessKey,
     DYNAMODB_ENDPOINT: dynamoEndpoint,
-    DYNAMODB_ACCESS_KEY_ID: 'local',
-    DYNAMODB_SECRET_ACCESS_KEY: 'local',
+    DYNAMODB_ACCESS_KEY_ID: stackDynamoCredentials().accessKeyId,
+    DYNAMODB_SECRET_ACCESS_KEY: stackDynamoCredentials().secretAccessKey,
     FILESTORE_DATA_DIR: dataDir,
     PREVIEW_AHEAD: 'off',
   });
@@ -121,7 +122,7 @@ function dynamoAdmin() {
   return new DynamoDBClient({
     region: 'us-east-1',
     endpoint: inject('dynamoEndpoint'),
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: stackDynamoCredentials(),
   });
 }
 

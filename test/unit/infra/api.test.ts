@@ -216,6 +216,9 @@ describe('the stage', () => {
         AllowOrigins: ['https://app.example.com'],
         AllowHeaders: ['authorization', 'content-type'],
         AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        // The local server answers from the same policy (functions/api/cors-policy.ts).
+        ExposeHeaders: ['allow', 'etag', 'location', 'retry-after'],
+        MaxAge: 86400,
       },
     });
     t.hasResourceProperties('AWS::S3::Bucket', {
