@@ -26,7 +26,7 @@ import {
   KEY_ATTRIBUTES,
   TTL_ATTRIBUTE,
 } from '../../shared/adapters/dynamodb/table-definition.js';
-import { tenantSessionPolicy } from '../../shared/adapters/tenant-scope/tenant-session-policy.js';
+import { tenantAccessPolicy } from '../../shared/adapters/tenant-scope/tenant-access-policy.js';
 import { objectKeys } from '../../shared/domain/keys.js';
 import { ROLES } from '../../shared/domain/model.js';
 import { previewLifecycleDays } from '../../shared/domain/preview.js';
@@ -780,7 +780,7 @@ export class StowageService extends Construct {
         { Null: { 'aws:RequestTag/tenant': 'false' } },
       ),
     });
-    const policy = tenantSessionPolicy(TENANT_TAG_VARIABLE, {
+    const policy = tenantAccessPolicy(TENANT_TAG_VARIABLE, {
       tableArn: this.table.tableArn,
       uploadsBucketArn: this.uploadsBucket.bucketArn,
       previewBucketArn: this.previewBucket.bucketArn,

@@ -1,7 +1,7 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ENTRIES, TENANT_TAG_VARIABLE } from '../../../infra/constructs/stowage-service.js';
-import { tenantSessionPolicy } from '../../../shared/adapters/tenant-scope/tenant-session-policy.js';
+import { tenantAccessPolicy } from '../../../shared/adapters/tenant-scope/tenant-access-policy.js';
 import {
   asArray,
   ENTRIES,
@@ -81,7 +81,7 @@ describe('the tenant access role (tenant isolation, the default)', () => {
   it('holds, for the tenant its session is tagged with, exactly what tenantSessionPolicy allows', () => {
     // Prepare: the session policy the API would send for tenant acme, built from its environment.
     const env = environmentOf(FUNCTION_ENTRIES.api);
-    const session = tenantSessionPolicy('acme', {
+    const session = tenantAccessPolicy('acme', {
       tableArn: flat(env.TABLE_ARN),
       uploadsBucketArn: flat(arnOf(uploadsId)),
       previewBucketArn: flat(arnOf(previewsId)),

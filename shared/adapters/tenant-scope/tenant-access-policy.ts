@@ -9,7 +9,7 @@ export interface TenantPolicyResources {
   secretsArnPrefix?: string;
   /**
    * The buckets' customer managed key, when they use SSE-KMS: S3 asks KMS with the caller's
-   * permissions, session policy included, so without it every read and write is denied.
+   * permissions, so without it every read and write of a tenant session is denied.
    */
   kmsKeyArn?: string;
 }
@@ -44,13 +44,15 @@ const ITEM_ACTIONS = [
 ];
 
 /**
- * The session policy that narrows a request's credentials to one tenant: its objects under
- * `tenants/{t}/` (and its quarantine), and DynamoDB items whose partition key is `T#{t}` or
- * starts with `T#{t}#` (IAM `dynamodb:LeadingKeys`). A session's permissions are the
- * intersection of this and the assumed role's, so a bug in key building cannot cross tenants.
- * The prefixes come from `keys.ts`, the one place keys are built.
+ * What one tenant reaches: its objects under `tenants/{t}/` (and its quarantine), and DynamoDB
+ * items whose partition key is `T#{t}` or starts with `T#{t}#` (IAM `dynamodb:LeadingKeys`).
+ * The tenant role's own policy is this document with `${aws:PrincipalTag/tenant}` for the tenant
+ * (infra/constructs/tenant-access-role.ts), so a session tagged with a tenant reaches that
+ * tenant only, whatever the code asks, and no session policy is sent at all (STS limits). Called
+ * with a real id, it tells what such a session reaches (the tests). The prefixes come from
+ * `keys.ts`, the one place keys are built.
  */
-export function tenantSessionPolicy(tenantId: string, r: TenantPolicyResources): PolicyDocument {
+export function tenantAccessPolicy(tenantId: string, r: TenantPolicyResources): PolicyDocument {
   const prefix = objectKeys.tenantPrefix(tenantId);
   const quarantine = objectKeys.quarantinePrefix(tenantId);
   const pk = tableKeys.tenantPk(tenantId);
