@@ -8,10 +8,11 @@ export interface TenantPolicyResources {
   /** `arn:aws:secretsmanager:{region}:{account}:secret:{prefix}`: provider credentials. */
   secretsArnPrefix?: string;
   /**
-   * The buckets' customer managed key, when they use SSE-KMS: S3 asks KMS with the caller's
-   * permissions, so without it every read and write of a tenant session is denied.
+   * The customer managed keys of the buckets and the table, when they use SSE-KMS: S3 asks KMS
+   * with the caller's permissions, so without them every read and write of a tenant session is
+   * denied.
    */
-  kmsKeyArn?: string;
+  kmsKeyArns?: string[];
 }
 
 export interface PolicyDocument {
@@ -27,10 +28,16 @@ export interface PolicyDocument {
 
 const OBJECT_ACTIONS = [
   's3:GetObject',
+  // reads and deletes name the validated version (VersionId): separate actions in IAM
+  's3:GetObjectVersion',
   's3:PutObject',
   's3:DeleteObject',
+  's3:DeleteObjectVersion',
   's3:AbortMultipartUpload',
   's3:ListMultipartUploadParts',
+  // quarantine by tag (the bucket policy denies reads of objects tagged stowage-quarantine=true)
+  's3:PutObjectTagging',
+  's3:PutObjectVersionTagging',
 ];
 const ITEM_ACTIONS = [
   'dynamodb:GetItem',
@@ -96,13 +103,13 @@ export function tenantAccessPolicy(tenantId: string, r: TenantPolicyResources): 
       ],
       Resource: [`${r.secretsArnPrefix}/${tenantId}/*`],
     });
-  if (r.kmsKeyArn)
+  if (r.kmsKeyArns && r.kmsKeyArns.length > 0)
     statements.push({
       // The key only wraps data keys: which objects a session reaches is the S3 statements' say.
       Sid: 'DataKey',
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: [r.kmsKeyArn],
+      Resource: r.kmsKeyArns,
     });
   return { Version: '2012-10-17', Statement: statements };
 }

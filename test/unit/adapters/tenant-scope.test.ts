@@ -79,7 +79,7 @@ describe('tenantAccessPolicy', () => {
 
   it('lets a session use the buckets’ customer managed key only when there is one (SSE-KMS)', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    const withKey = tenantAccessPolicy('acme', { ...resources, kmsKeyArn: keyArn });
+    const withKey = tenantAccessPolicy('acme', { ...resources, kmsKeyArns: [keyArn] });
     expect(allows(withKey, 'kms:Decrypt', keyArn)).toBe(true);
     expect(allows(withKey, 'kms:GenerateDataKey', keyArn)).toBe(true);
     expect(allows(withKey, 'kms:Decrypt', `${keyArn}0`)).toBe(false);
