@@ -86,7 +86,11 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
     resourceArns: [r.secretsArn],
   });
   // Files on a tenant's own provider are read with its credentials.
-  for (const fn of [fns.processUpload, fns.renderPreview, ...(fns.verifyChecksum ? [fns.verifyChecksum] : [])])
+  for (const fn of [
+    fns.processUpload,
+    fns.renderPreview,
+    ...(fns.verifyChecksum ? [fns.verifyChecksum] : []),
+  ])
     iam.Grant.addToPrincipal({
       grantee: fn,
       actions: ['secretsmanager:GetSecretValue'],

@@ -168,7 +168,12 @@ export class StowageFunctions extends Construct {
 
   /** The functions whose data calls run in a tenant's STS session. */
   public get tenantScoped(): nodejs.NodejsFunction[] {
-    return [this.api, this.processUpload, this.renderPreview, ...(this.verifyChecksum ? [this.verifyChecksum] : [])];
+    return [
+      this.api,
+      this.processUpload,
+      this.renderPreview,
+      ...(this.verifyChecksum ? [this.verifyChecksum] : []),
+    ];
   }
 
   /** Every function, by the display name monitoring uses. */
@@ -221,7 +226,11 @@ export class StowageFunctions extends Construct {
       'Node 22 on purpose: the code and its pinned dependencies are tested on Node 20 and 22, not 24.',
     );
     if (tracing === lambda.Tracing.ACTIVE) {
-      acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray PutTraceSegments has no resource-level ARN.');
+      acknowledge(
+        role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments has no resource-level ARN.',
+      );
     }
     return fn;
   }

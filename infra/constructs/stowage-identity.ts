@@ -46,7 +46,9 @@ export class StowageIdentity extends Construct {
     if (props.jwtAudience?.length === 0)
       throw new Error('StowageService: jwtAudience needs at least one value.');
     if (props.jwtIssuer && (props.existingUserPool || props.userPoolProps))
-      throw new Error('StowageService: jwtIssuer replaces the user pool; drop existingUserPool/userPoolProps.');
+      throw new Error(
+        'StowageService: jwtIssuer replaces the user pool; drop existingUserPool/userPoolProps.',
+      );
     if (props.logoutUrls && !props.callbackUrls)
       throw new Error('StowageService: logoutUrls need callbackUrls (the OAuth code grant).');
     if (props.jwtIssuer && props.jwtAudience) {

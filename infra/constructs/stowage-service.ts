@@ -13,8 +13,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { objectKeys } from '../../shared/domain/keys.js';
-import { functionEnvironment, tenantIsolationEnvironment } from './function-environment.js';
 import { grantDirectData, grantMaintenanceData } from './function-data-grants.js';
+import { functionEnvironment, tenantIsolationEnvironment } from './function-environment.js';
 import { acknowledge, nagResource } from './nag-acknowledgements.js';
 import type { PreviewRendererLayer } from './preview-renderer-layer.js';
 import { ServiceMonitoring } from './service-monitoring.js';
@@ -129,7 +129,11 @@ export class StowageService extends Construct {
     this.encryptionKey = this.storage.encryptionKey;
     this.table = this.metadata.table;
     ({ userPool: this.userPool, userPoolClient: this.userPoolClient } = this.identity);
-    ({ jwtIssuer: this.jwtIssuer, tenantClaim: this.tenantClaim, rolesClaim: this.rolesClaim } = this.identity);
+    ({
+      jwtIssuer: this.jwtIssuer,
+      tenantClaim: this.tenantClaim,
+      rolesClaim: this.rolesClaim,
+    } = this.identity);
 
     // ---- functions ----
     this.functions = new StowageFunctions(this, 'Functions', {

@@ -88,7 +88,12 @@ export class StowageStorage extends Construct {
           {
             // Browsers PUT or POST the bytes with presigned requests, PUT multipart parts and read
             // each part's ETag to complete the upload.
-            allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+            allowedMethods: [
+              s3.HttpMethods.PUT,
+              s3.HttpMethods.POST,
+              s3.HttpMethods.GET,
+              s3.HttpMethods.HEAD,
+            ],
             allowedOrigins: props.allowedOrigins,
             allowedHeaders: ['*'],
             exposedHeaders: ['ETag'],

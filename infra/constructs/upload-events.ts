@@ -65,7 +65,11 @@ class AccountBoundQueue implements s3.IBucketNotificationDestination {
         },
       }),
     );
-    return { arn: this.queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE, dependencies: [this.queue] };
+    return {
+      arn: this.queue.queueArn,
+      type: s3.BucketNotificationDestinationType.QUEUE,
+      dependencies: [this.queue],
+    };
   }
 }
 
@@ -74,7 +78,9 @@ class AccountBoundQueue implements s3.IBucketNotificationDestination {
  * role carries the managed basic-execution policy.
  */
 function acknowledgeNotificationsHandler(scope: IConstruct): void {
-  const handler = Stack.of(scope).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+  const handler = Stack.of(scope).node.tryFindChild(
+    'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
+  );
   if (!handler) return;
   acknowledge(
     handler,

@@ -107,12 +107,14 @@ describe('the preview render function', () => {
   const render = functionFor(template, FUNCTION_ENTRIES.renderPreview);
   const env = (entry: string) => functionFor(template, entry).resource.Properties.Environment.Variables;
 
-  it('is sized by the measurements: 1 GiB, 60 s, at most 10 renders at once', () => {
-    expect(render.resource.Properties).toMatchObject({
-      MemorySize: 1024,
-      Timeout: 60,
-      ReservedConcurrentExecutions: 10,
-    });
+  it('is sized by the measurements: 1 GiB, 60 s, and reserves no concurrency unless asked', () => {
+    expect(render.resource.Properties).toMatchObject({ MemorySize: 1024, Timeout: 60 });
+    // A new account has 10 executions in all and refuses any reservation: opt-in.
+    expect(render.resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const { template: reserved } = synthService({ previewRenderConcurrency: 4 }, 'Reserved');
+    expect(
+      functionFor(reserved, FUNCTION_ENTRIES.renderPreview).resource.Properties.ReservedConcurrentExecutions,
+    ).toBe(4);
     // The hard render limit fits three times into the function's time.
     const config = readConfig({
       ...resolvedEnvironment(env(FUNCTION_ENTRIES.renderPreview)),

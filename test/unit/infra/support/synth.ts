@@ -4,7 +4,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { deployedEntries, type StowageServiceProps } from '../../../../infra/constructs/stowage-service.js';
+import {
+  deployedEntries,
+  FUNCTION_ENTRIES,
+  type StowageServiceProps,
+} from '../../../../infra/constructs/stowage-service.js';
 import { StowageStack } from '../../../../infra/stacks/stowage-stack.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
