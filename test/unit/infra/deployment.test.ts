@@ -250,9 +250,15 @@ describe('bring your own bucket, table and user pool (existing* / *Props)', () =
   });
 
   it('an imported bucket keeps its policy: synth warns with the deny statement to add', () => {
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('stowage-quarantine=true'));
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('stowage-quarantine=true'),
+    );
     expect(warnings).toHaveLength(1);
-    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('existingUploadsBucket: it must be versioned'));
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('existingUploadsBucket: it must be versioned'),
+    );
   });
 
   it('a bucket of the same app gets the deny statement in its own policy', () => {
@@ -263,7 +269,9 @@ describe('bring your own bucket, table and user pool (existing* / *Props)', () =
       (p) => p.Properties.PolicyDocument.Statement,
     );
     expect(statements.map((s: any) => s.Sid)).toContain(QUARANTINE_DENY_SID);
-    expect(Annotations.fromStack(own.stack).findWarning('*', Match.stringLikeRegexp('stowage-quarantine=true'))).toEqual([]);
+    expect(
+      Annotations.fromStack(own.stack).findWarning('*', Match.stringLikeRegexp('stowage-quarantine=true')),
+    ).toEqual([]);
   });
 
   it('merges *Props over the created resources’ settings', () => {
