@@ -86,6 +86,12 @@ export interface StowageFunctionsProps {
    * @default - when its handler file exists
    */
   readonly checksumFunction?: boolean;
+  /**
+   * The checksum job's entry point (tests build the wiring before the handler lands).
+   *
+   * @default OPTIONAL_FUNCTION_ENTRIES.verifyChecksum
+   */
+  readonly checksumEntry?: string;
 }
 
 /**
@@ -153,10 +159,11 @@ export class StowageFunctions extends Construct {
     // Both schedule renders, with their own role: the invocation is not tenant data.
     this.grantInvoke(this.renderPreview, [this.api, this.processUpload]);
 
-    if (props.checksumFunction ?? exists(OPTIONAL_FUNCTION_ENTRIES.verifyChecksum)) {
+    const checksumEntry = props.checksumEntry ?? OPTIONAL_FUNCTION_ENTRIES.verifyChecksum;
+    if (props.checksumFunction ?? exists(checksumEntry)) {
       // Reads a whole object (up to 5 TiB by S3's limits, 5 GiB by default): the longest
       // timeout Lambda has, far from any request; asynchronous, so Lambda retries it twice.
-      this.verifyChecksum = this.addFunction('VerifyChecksum', OPTIONAL_FUNCTION_ENTRIES.verifyChecksum, {
+      this.verifyChecksum = this.addFunction('VerifyChecksum', checksumEntry, {
         timeout: Duration.minutes(15),
       });
       this.verifyChecksum.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
