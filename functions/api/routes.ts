@@ -190,7 +190,8 @@ export const routes: Route[] = [
     method: 'GET',
     path: '/v1/files',
     operationId: 'listFiles',
-    summary: 'List the files the caller may see, newest first',
+    summary:
+      'List the files the caller may see, newest first; metadata.KEY=value filters by one metadata key',
     role: 'viewer',
     query: s.ListFilesQuery,
     responses: { ...ok(s.pageOf(s.FileView)), ...common },
@@ -200,6 +201,7 @@ export const routes: Route[] = [
         bucketId: query.bucketId,
         status: query.status,
         mimeType: query.mimeType === undefined ? undefined : mimeFilter(query.mimeType),
+        metadata: s.metadataFilterOf(query),
         entity:
           query.entityType && query.entityId
             ? { entityType: query.entityType, entityId: query.entityId }
@@ -238,6 +240,18 @@ export const routes: Route[] = [
         return { status: 302, headers: { location: download.url, 'cache-control': 'no-store' } };
       return json(200, download);
     },
+  }),
+  route({
+    method: 'PATCH',
+    path: '/v1/files/{fileId}',
+    operationId: 'updateFile',
+    summary: 'Rename a file and/or replace its metadata (uploader, admin or a write grant)',
+    role: 'member',
+    params: s.FileIdParams,
+    body: s.UpdateFileBody,
+    responses: { ...ok(s.FileView), ...with404, 409: err('Deleted or rejected file') },
+    handle: async ({ actor, params, body }, svc) =>
+      json(200, fileView(await svc.files.update(actor, params.fileId, body))),
   }),
   route({
     method: 'DELETE',
@@ -298,10 +312,16 @@ export const routes: Route[] = [
     summary: 'Files referenced by an entity, newest first',
     role: 'viewer',
     params: s.EntityParams,
-    query: s.PageQuery,
+    query: s.EntityFilesQuery,
     responses: { ...ok(s.pageOf(s.FileView)), ...common },
     handle: async ({ actor, params, query }, svc) =>
-      json(200, pageBody(await svc.references.listEntityFiles(actor, params, page(query)), fileView)),
+      json(
+        200,
+        pageBody(
+          await svc.references.listEntityFiles(actor, params, page(query), s.metadataFilterOf(query)),
+          fileView,
+        ),
+      ),
   }),
   route({
     method: 'DELETE',

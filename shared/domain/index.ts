@@ -2,6 +2,7 @@ export * from './access.js';
 export * from './content-disposition.js';
 export * from './content-type-detection.js';
 export * from './errors.js';
+export * from './file-metadata.js';
 export * from './file-state.js';
 export * from './filename.js';
 export * from './ids.js';

@@ -99,6 +99,8 @@ export interface FileRecord {
    * are held to it. Null until the file is active (and on records older than this field).
    */
   validatedObject: ValidatedObject | null;
+  /** API.md 13.3: the client's string map, replaced whole by PATCH; absent on older items is {}. */
+  metadata?: Record<string, string>;
   /** The state of the preview of the file's current variant, kept by the preview service; absent is 'none'. */
   previewStatus?: PreviewStatus;
 }

@@ -1,3 +1,4 @@
+import type { MetadataFilter } from '../domain/file-metadata.js';
 import type { FileStatus, RejectionReason } from '../domain/file-state.js';
 import type { FilePartition } from '../domain/keys.js';
 import type {
@@ -81,6 +82,8 @@ export interface FileListQuery {
   status?: FileStatus;
   /** Exact type, or `type/*`. */
   mimeType?: string;
+  /** Files whose metadata holds this key with exactly this value (API.md 13.3). */
+  metadata?: MetadataFilter;
 }
 
 export interface FileRepository {
@@ -123,6 +126,15 @@ export interface FileRepository {
   purge(file: FileRecord): Promise<boolean>;
   /** Removes a rejected file (its bytes were released when it was rejected). */
   removeRejected(file: FileRecord): Promise<boolean>;
+  /**
+   * Renames the file and/or replaces its metadata, while its status is one of `statuses`;
+   * answers the file as written, or null when it is gone or its status moved (API.md 13.3).
+   */
+  update(
+    file: FileRecord,
+    changes: { originalName?: string; metadata?: Record<string, string>; at: string },
+    statuses: readonly FileStatus[],
+  ): Promise<FileRecord | null>;
   /** Records the multipart upload id once storage has created it. */
   setMultipart(file: FileRecord, multipart: NonNullable<FileRecord['multipart']>): Promise<void>;
 

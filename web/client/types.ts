@@ -31,7 +31,11 @@ export type GrantAccess = z.input<typeof s.GrantBody>['access'];
 
 // Queries are typed by their parsed form: `limit` is a number here, a string on the wire.
 export type PageQuery = z.output<typeof s.PageQuery>;
-export type ListFilesQuery = z.output<typeof s.ListFilesQuery>;
+/** `metadata: { KEY: value }` (one key) is sent as `metadata.KEY=value` (API.md 13.3). */
+export type ListFilesQuery = z.output<typeof s.ListFilesQueryFields> & { metadata?: Record<string, string> };
+export type EntityFilesQuery = PageQuery & { metadata?: Record<string, string> };
+export type UpdateFileRequest = z.input<typeof s.UpdateFileBody>;
+export type FileMetadata = StowageFile['metadata'];
 export type ListEventsQuery = z.output<typeof s.EventsQuery>;
 
 export interface Page<T> {

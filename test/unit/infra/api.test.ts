@@ -88,7 +88,6 @@ describe('routes', () => {
   const AWAITING_HANDLERS = new Map([
     ['POST /v1/files/{fileId}/upload/parts', 'issue 10'],
     ['GET /v1/files/{fileId}/upload', 'issue 10'],
-    ['PATCH /v1/files/{fileId}', 'issue 13'],
     ['POST /v1/files/{fileId}/links', 'issue 13'],
     ['GET /v1/files/{fileId}/links', 'issue 13'],
     ['DELETE /v1/links/{linkId}', 'issue 13'],
