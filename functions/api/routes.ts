@@ -1,9 +1,11 @@
 import type { z } from 'zod';
-import { validationFailed } from '../../shared/domain/errors.js';
+import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
+import { notFound, validationFailed } from '../../shared/domain/errors.js';
 import { normalizeMimePattern } from '../../shared/domain/mime.js';
+import { shareTokenTenant } from '../../shared/services/share-token.js';
 import { json, noContent, type Route, route } from './route.js';
 import * as s from './schemas.js';
-import { bucketView, fileView, providerView } from './views.js';
+import { bucketView, fileView, providerView, shareLinkView } from './views.js';
 
 const page = (q: { limit?: number; cursor?: string }) => ({ limit: q.limit ?? 50, cursor: q.cursor });
 const pageBody = <T, V>(p: { items: T[]; nextCursor: string | null }, view: (item: T) => V) => ({
@@ -276,6 +278,80 @@ export const routes: Route[] = [
     responses: { ...ok(s.FileView), ...with404, 409: err('Not deleted') },
     handle: async ({ actor, params }, svc) =>
       json(200, fileView(await svc.files.restore(actor, params.fileId))),
+  }),
+
+  // ---- share links (API.md 13.4) ----
+  route({
+    method: 'POST',
+    path: '/v1/files/{fileId}/links',
+    operationId: 'createShareLink',
+    summary: 'A link anyone may download the file through, until it expires, runs out or is revoked',
+    role: 'viewer',
+    params: s.FileIdParams,
+    body: s.CreateShareLinkBody,
+    responses: {
+      201: { description: 'Created; the only answer that holds the URL', schema: s.CreatedShareLinkView },
+      ...with404,
+      409: err('The file is not active'),
+    },
+    handle: async ({ actor, params, body, origin }, svc) => {
+      const { link, token } = await svc.links.create(actor, params.fileId, body);
+      return json(201, {
+        ...shareLinkView(link, 'active'),
+        url: `${origin}/v1/shared/${encodeURIComponent(token)}`,
+      });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/files/{fileId}/links',
+    operationId: 'listShareLinks',
+    summary: 'The file share links, newest first (without their URLs: tokens are stored hashed)',
+    role: 'viewer',
+    params: s.FileIdParams,
+    responses: { ...ok(s.ShareLinkListView), ...with404 },
+    handle: async ({ actor, params }, svc) =>
+      json(200, {
+        items: (await svc.links.list(actor, params.fileId)).map((v) => shareLinkView(v.link, v.state)),
+      }),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/links/{linkId}',
+    operationId: 'revokeShareLink',
+    summary: 'Revoke a share link (its creator or an admin)',
+    role: 'viewer',
+    params: s.LinkIdParams,
+    responses: { 204: { description: 'Revoked' }, ...with404 },
+    handle: async ({ actor, params }, svc) => {
+      await svc.links.revoke(actor, params.linkId);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/shared/{token}',
+    operationId: 'openShareLink',
+    summary: 'Public: 302 to a short-lived download of the shared file',
+    role: 'public',
+    params: s.SharedTokenParams,
+    responses: {
+      302: { description: 'Redirect to a presigned download with the file Content-Disposition' },
+      404: err('Unknown token (NOT_FOUND)'),
+      410: err('Expired, revoked, out of downloads, or the file was deleted (GONE)'),
+      429: err('Too many requests from this address (RATE_LIMITED)'),
+    },
+    handle: async ({ params }, svc) => {
+      const token = String((params as { token?: unknown }).token ?? '');
+      const tenantId = shareTokenTenant(token);
+      if (!tenantId) throw notFound('The link');
+      // The token names its tenant: the download runs with that tenant's scope, like any request.
+      const download = await runAsTenant(tenantId, () => svc.links.open(token));
+      return {
+        status: 302,
+        headers: { location: download.url, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+      };
+    },
   }),
 
   // ---- references, entities, grants ----

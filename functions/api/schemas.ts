@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { METADATA_KEY_PATTERN, METADATA_LIMITS } from '../../shared/domain/file-metadata.js';
 import { ID_PATTERN, USER_ID_PATTERN } from '../../shared/domain/ids.js';
+import { SHARE_LINK_LIMITS } from '../../shared/domain/share-link.js';
 
 /**
  * The request and response schemas of API.md. The router validates every request with them
@@ -107,6 +108,16 @@ export const UpdateFileBody = z
   })
   .meta({ id: 'UpdateFileRequest' });
 
+export const CreateShareLinkBody = z
+  .strictObject({
+    expiresInSeconds: z
+      .int()
+      .min(SHARE_LINK_LIMITS.minExpiresInSeconds)
+      .max(SHARE_LINK_LIMITS.maxExpiresInSeconds),
+    maxDownloads: z.int().min(1).max(SHARE_LINK_LIMITS.maxDownloads).optional(),
+  })
+  .meta({ id: 'CreateShareLinkRequest' });
+
 export const GrantBody = z.strictObject({ access: z.enum(['read', 'write']) }).meta({ id: 'GrantRequest' });
 
 export const QuotaBody = z.strictObject({ limitBytes: Size.nullable() }).meta({ id: 'SetQuotaRequest' });
@@ -189,6 +200,9 @@ export const EventsQuery = z.strictObject({
 export const DownloadQuery = z.strictObject({ redirect: z.enum(['0', '1', 'true', 'false']).optional() });
 
 export const FileIdParams = z.strictObject({ fileId: Id });
+export const LinkIdParams = z.strictObject({ linkId: Id });
+/** Not validated here: a malformed token is 404 like an unknown one (the public route parses it). */
+export const SharedTokenParams = z.strictObject({ token: z.string() });
 export const BucketIdParams = z.strictObject({ bucketId: Id });
 export const ProviderIdParams = z.strictObject({ providerId: Id });
 export const EntityParams = z.strictObject({ entityType: Id, entityId: Id });
@@ -341,6 +355,24 @@ export const PreviewMetricsView = z
     avgRenderMs: z.number().min(0),
   })
   .meta({ id: 'PreviewMetrics' });
+const shareLinkFields = {
+  id: Id,
+  fileId: Id,
+  expiresAt: Timestamp,
+  maxDownloads: z.int().nullable(),
+  downloads: Size,
+  createdBy: z.string(),
+  createdAt: Timestamp,
+  status: z.enum(['active', 'expired', 'revoked', 'exhausted']),
+  revokedAt: Timestamp.nullable(),
+};
+/** The creation answer, the only one that holds the link's URL (the token is stored hashed). */
+export const CreatedShareLinkView = z
+  .object({ ...shareLinkFields, url: z.string() })
+  .meta({ id: 'CreatedShareLink' });
+export const ShareLinkView = z.object(shareLinkFields).meta({ id: 'ShareLink' });
+export const ShareLinkListView = z.object({ items: z.array(ShareLinkView) });
+
 export const RemovedView = z.object({ removed: Size });
 export const HealthView = z.object({ status: z.literal('ok') });
 

@@ -12,4 +12,5 @@ export * from './mime.js';
 export * from './model.js';
 export * from './preview.js';
 export * from './quota.js';
+export * from './share-link.js';
 export * from './upload-window.js';

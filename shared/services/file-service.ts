@@ -13,6 +13,7 @@ import type { FileAccessGuard } from './file-access.js';
 import { decodeCursor, encodeCursor } from './paging.js';
 import type { PreviewService } from './preview-service.js';
 import type { ServiceDeps } from './service-deps.js';
+import type { ShareLinkService } from './share-link-service.js';
 
 export interface ListFilesInput {
   bucketId?: string;
@@ -48,6 +49,7 @@ export class FileService {
     private readonly deps: ServiceDeps,
     private readonly access: FileAccessGuard,
     private readonly previews?: PreviewService,
+    private readonly links?: Pick<ShareLinkService, 'killForFile'>,
   ) {
     this.audit = new AuditTrail(deps);
   }
@@ -177,6 +179,16 @@ export class FileService {
       fileId: file.id,
       providerId: file.providerId,
     });
+    // Its share links die with it (API.md 13.4). Downloads check the file's status anyway, so a
+    // failure here only matters if the file is restored; it is logged.
+    try {
+      await this.links?.killForFile(file.tenantId, file.id);
+    } catch (error) {
+      this.deps.logger.error('share links of a deleted file not revoked', {
+        fileId: file.id,
+        error: String(error),
+      });
+    }
     // A deleted file has no preview (a restore renders it again); the purge retries a failure here.
     try {
       await this.previews?.dropForFile(file.tenantId, file.id);
