@@ -167,17 +167,26 @@ function queryOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Record<string,
   return query;
 }
 
+const PROTO_KEY = Symbol('__proto__ key');
+
 function bodyOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): unknown {
   if (!event.body) return {};
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES)
     throw validationFailed('The request body is too large.');
   if (text.trim() === '') return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
-  } catch {
+    parsed = JSON.parse(text, (key, value) => {
+      if (key === '__proto__') throw PROTO_KEY;
+      return value;
+    });
+  } catch (error) {
+    // zod drops a `__proto__` key of a free-form map (metadata) without a word: refuse it here.
+    if (error === PROTO_KEY) throw validationFailed('The request body may not hold a __proto__ key.');
     throw validationFailed('The request body is not valid JSON.');
   }
+  return parsed;
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {

@@ -47,7 +47,8 @@ export function normalizeMetadata(input: unknown): FileMetadata {
 }
 
 export function assertMetadataKey(key: string): string {
-  if (!METADATA_KEY_PATTERN.test(key))
+  // `__proto__` fits the pattern but cannot be a plain key of a JavaScript object: refused.
+  if (!METADATA_KEY_PATTERN.test(key) || key === '__proto__')
     throw validationFailed('metadata keys must be 1 to 64 characters of A-Z, a-z, 0-9, _, . or -.');
   return key;
 }

@@ -159,6 +159,23 @@ describe('PATCH /v1/files/{fileId}: metadata', () => {
     expect((await bob.get(`/v1/files/${file.id}`)).body.metadata).toEqual(stored);
   });
 
+  it('refuses a __proto__ key (zod would drop it silently) and keeps the map as it was', async () => {
+    const file = await activeFile(bob, 'proto.csv');
+    await bob.patch(`/v1/files/${file.id}`, { metadata: { safe: 'yes' } });
+    for (const text of [
+      '{"metadata":{"__proto__":"x"}}',
+      '{"metadata":{"a":"b","__proto__":{"admin":true}}}',
+      '{"name":"x.csv","__proto__":{"status":"deleted"}}',
+    ]) {
+      const answer = await bob.patch(`/v1/files/${file.id}`, text);
+      expect(answer.status, text).toBe(400);
+    }
+    expect((await bob.get(`/v1/files/${file.id}`)).body).toMatchObject({
+      originalName: 'proto.csv',
+      metadata: { safe: 'yes' },
+    });
+  });
+
   it('refuses unknown fields and an empty body', async () => {
     const file = await activeFile(bob, 'strict.csv');
     for (const body of [{}, { originalName: 'x.csv' }, { name: 'x.csv', status: 'deleted' }]) {

@@ -312,6 +312,35 @@ describe('guessing', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('lists the share-link and PATCH routes, the shared route as public, and the metadata filter', async () => {
+    const doc = await (await fetch(`${inject('apiUrl')}/v1/openapi.json`)).json();
+    for (const [path, method] of [
+      ['/v1/files/{fileId}', 'patch'],
+      ['/v1/files/{fileId}/links', 'post'],
+      ['/v1/files/{fileId}/links', 'get'],
+      ['/v1/links/{linkId}', 'delete'],
+      ['/v1/shared/{token}', 'get'],
+    ] as const)
+      expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    expect(doc.paths['/v1/shared/{token}'].get.security).toEqual([]);
+    expect(Object.keys(doc.paths['/v1/shared/{token}'].get.responses)).toEqual(
+      expect.arrayContaining(['302', '404', '410', '429']),
+    );
+    expect(doc.paths['/v1/files/{fileId}/links'].post['x-stowage-role']).toBe('viewer');
+    expect(doc.components.schemas.CreateShareLinkRequest).toMatchObject({
+      required: ['expiresInSeconds'],
+      additionalProperties: false,
+    });
+    expect(doc.components.schemas.File.required).toContain('metadata');
+    expect(doc.components.schemas.UpdateFileRequest.additionalProperties).toBe(false);
+    for (const path of ['/v1/files', '/v1/entities/{entityType}/{entityId}/files'])
+      expect(doc.paths[path].get.parameters).toContainEqual(
+        expect.objectContaining({ name: 'metadata', in: 'query', style: 'form', explode: true }),
+      );
+  });
+});
+
 describe('rate limit (last: it spends this address burst)', () => {
   it('answers 429 RATE_LIMITED with Retry-After once an address sends too many', async () => {
     const base = inject('apiUrl');

@@ -4,7 +4,9 @@ import type {
   Bucket,
   CompletedPart,
   CreateBucketRequest,
+  CreatedShareLink,
   CreateProviderRequest,
+  CreateShareLinkRequest,
   Download,
   EntityFilesQuery,
   FileMetadata,
@@ -21,6 +23,7 @@ import type {
   PreviewPending,
   Provider,
   Quota,
+  ShareLink,
   StowageFile,
   UpdateBucketRequest,
   UpdateFileRequest,
@@ -149,6 +152,15 @@ export function createStowageClient(options: StowageClientOptions) {
     deleteFile: (id: string, o?: CallOptions) => send<void>('DELETE', `/v1/files/${seg(id)}`, undefined, o),
     restoreFile: (id: string, o?: CallOptions) =>
       send<StowageFile>('POST', `/v1/files/${seg(id)}/restore`, {}, o),
+
+    // ---- share links (API.md 13.4) ----
+    /** The answer holds the link's `url`, shown only here: the service keeps the token hashed. */
+    createShareLink: (fileId: string, body: CreateShareLinkRequest, o?: CallOptions) =>
+      send<CreatedShareLink>('POST', `/v1/files/${seg(fileId)}/links`, body, o),
+    listShareLinks: (fileId: string, o?: CallOptions) =>
+      get<{ items: ShareLink[] }>(`/v1/files/${seg(fileId)}/links`, undefined, o).then((r) => r.items),
+    revokeShareLink: (linkId: string, o?: CallOptions) =>
+      send<void>('DELETE', `/v1/links/${seg(linkId)}`, undefined, o),
 
     // ---- references, entities and grants ----
     addReference: (fileId: string, entityType: string, entityId: string, o?: CallOptions) =>

@@ -19,6 +19,9 @@ export type PreviewMetrics = z.infer<typeof s.PreviewMetricsView>;
 export type Download = z.infer<typeof s.DownloadView>;
 export type UploadInstructions = z.infer<typeof s.UploadInstructionsView>;
 export type InitiatedUpload = z.infer<typeof s.InitiateUploadView>;
+export type ShareLink = z.infer<typeof s.ShareLinkView>;
+export type CreatedShareLink = z.infer<typeof s.CreatedShareLinkView>;
+export type CreateShareLinkRequest = z.input<typeof s.CreateShareLinkBody>;
 export type ApiErrorBody = z.infer<typeof s.ErrorResponse>;
 
 export type CreateProviderRequest = z.input<typeof s.CreateProviderBody>;
