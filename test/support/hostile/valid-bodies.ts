@@ -46,7 +46,10 @@ export const VALID_BODIES: Record<string, (n: number) => Record<string, unknown>
     uploadMethod: 'PUT',
   }),
   CompleteUploadRequest: () => ({ parts: [{ partNumber: 1, etag: '"0123"' }] }),
-  UpdateFileRequest: (n) => ({ name: `renamed ${n}.txt`, metadata: { project: `p-${n}`, 'cost.center': 'x-1' } }),
+  UpdateFileRequest: (n) => ({
+    name: `renamed ${n}.txt`,
+    metadata: { project: `p-${n}`, 'cost.center': 'x-1' },
+  }),
   CreateShareLinkRequest: () => ({ expiresInSeconds: 600, maxDownloads: 5 }),
   GrantRequest: () => ({ access: 'read' }),
   SetQuotaRequest: () => ({ limitBytes: null }),
