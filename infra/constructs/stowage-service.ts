@@ -30,7 +30,7 @@ import { tenantSessionPolicy } from '../../shared/adapters/tenant-scope/tenant-s
 import { objectKeys } from '../../shared/domain/keys.js';
 import { ROLES } from '../../shared/domain/model.js';
 import { previewLifecycleDays } from '../../shared/domain/preview.js';
-import { deployedRoutes } from './api-routes.js';
+import { deployedRoutes, SHARED_LINK_ROUTE_KEY } from './api-routes.js';
 import {
   functionEnvironment,
   previewSchedulingEnvironment,
@@ -129,6 +129,14 @@ export interface StowageServiceProps {
    * @default { rateLimit: 100, burstLimit: 200 }
    */
   readonly throttle?: apigwv2.ThrottleSettings;
+  /**
+   * Throttling of the public share-link route (`GET /v1/shared/{token}`, API.md 13.4), the one
+   * public route that reaches data: tighter than the default, so token guessing stays slow.
+   * API Gateway counts it per route for all callers, not per address.
+   *
+   * @default { rateLimit: 20, burstLimit: 40 }
+   */
+  readonly sharedLinkThrottle?: apigwv2.ThrottleSettings;
   /**
    * The ceiling of any bucket's `maxFileSize` (`FILESTORE_MAX_FILE_SIZE`).
    *
@@ -583,6 +591,14 @@ export class StowageService extends Construct {
         ),
       },
     });
+    const sharedThrottle = props.sharedLinkThrottle ?? { rateLimit: 20, burstLimit: 40 };
+    // RouteSettings is a JSON map that CDK passes through as written: CloudFormation's casing.
+    (this.apiStage.node.defaultChild as apigwv2.CfnStage).routeSettings = {
+      [SHARED_LINK_ROUTE_KEY]: {
+        ThrottlingRateLimit: sharedThrottle.rateLimit,
+        ThrottlingBurstLimit: sharedThrottle.burstLimit,
+      },
+    };
     // One integration and one invoke permission for all routes: a permission per route would
     // outgrow the function's 20 KB resource policy.
     const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction, {
@@ -596,11 +612,14 @@ export class StowageService extends Construct {
         integration,
         ...(route.authorized ? {} : { authorizer: noAuthorizer }),
       });
+      // CloudFormation refuses route settings for a route key that does not exist yet.
+      if (created && `${route.method} ${route.path}` === SHARED_LINK_ROUTE_KEY && route.kind === 'handler')
+        this.apiStage.node.addDependency(created);
       if (!route.authorized && created)
         acknowledge(
           created,
           'AwsSolutions-APIG4',
-          `${route.method} ${route.path} is public by API.md (health and the OpenAPI document).`,
+          `${route.method} ${route.path} is public by API.md (health, the OpenAPI document, share links by unguessable token, throttled).`,
         );
     }
 
