@@ -21,6 +21,7 @@ import { createLocalHttpServer } from './http-server.js';
 import { type LocalConfig, ownOrigins, readLocalConfig } from './local-config.js';
 import { localRoutes } from './local-routes.js';
 import { prepareStores } from './prepare-stores.js';
+import { createRateLimiter } from './rate-limiter.js';
 import { StartupError } from './startup-error.js';
 import { createStorageEventQueue } from './storage-event-queue.js';
 
@@ -51,6 +52,8 @@ export interface LocalStack {
   eventsIdle(): Promise<void>;
   /** Resolves when every preview scheduled ahead of time so far has been rendered. */
   previewsIdle(): Promise<void>;
+  /** Resolves when the background sha256 checks asked for so far have run. */
+  checksumsIdle(): Promise<void>;
   runMaintenance(): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -129,7 +132,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     stops.push(async () => {
       // Renders already running finish before the stores they write to go away.
       app.previewScheduler?.stop();
-      await app.previewScheduler?.idle();
+      app.checksumScheduler?.stop();
+      await Promise.all([app.previewScheduler?.idle(), app.checksumScheduler?.idle()]);
     });
     const processUpload = makeProcessUploadHandler({ validation: app.services.validation, logger });
     const queue = createStorageEventQueue({
@@ -154,8 +158,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stops.push(async () => clearInterval(timer));
     }
 
+    const url = `http://${local.host.includes(':') ? `[${local.host}]` : local.host}:${port}`;
     http.serve({
-      api: makeApiHandler({ services: app.services, claimNames: config.jwt, logger }),
+      api: makeApiHandler({ services: app.services, claimNames: config.jwt, logger, publicUrl: url }),
+      rateLimits: [{ prefix: '/v1/shared/', limiter: createRateLimiter(local.sharedLinkRate) }],
       needsToken: createTokenRequirement(routes),
       authorize: createLocalAuthorizer(local.auth),
       localRoutes: localRoutes({
@@ -166,7 +172,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
 
     return {
-      url: `http://${local.host.includes(':') ? `[${local.host}]` : local.host}:${port}`,
+      url,
       app,
       corsOrigins,
       s3Endpoint: config.s3.endpoint as string,
@@ -174,6 +180,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       dynamoPid: dynamo?.pid ?? null,
       eventsIdle: () => queue.idle(),
       previewsIdle: () => app.previewScheduler?.idle() ?? Promise.resolve(),
+      checksumsIdle: () => app.checksumScheduler?.idle() ?? Promise.resolve(),
       runMaintenance: () => maintenance(),
       stop: stopAll,
     };

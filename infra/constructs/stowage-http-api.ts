@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_CORS } from '../../functions/api/cors-policy.js';
-import { deployedRoutes } from './api-routes.js';
+import { deployedRoutes, SHARED_LINK_ROUTE_KEY } from './api-routes.js';
 import { acknowledge } from './nag-acknowledgements.js';
 
 export interface StowageHttpApiProps {
@@ -17,13 +17,15 @@ export interface StowageHttpApiProps {
   readonly allowedOrigins: string[];
   /** @default { rateLimit: 100, burstLimit: 200 } */
   readonly throttle?: apigwv2.ThrottleSettings;
+  /** @default { rateLimit: 20, burstLimit: 40 } */
+  readonly sharedLinkThrottle?: apigwv2.ThrottleSettings;
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: logs.RetentionDays;
 }
 
 /**
- * The HTTP API: every route of functions/api/routes.ts behind a JWT authorizer (all but health
- * and the OpenAPI document), one Lambda integration, throttling and JSON access logs.
+ * The HTTP API: every route of functions/api/routes.ts behind a JWT authorizer (all but health,
+ * the OpenAPI document and share links), one Lambda integration, throttling and JSON access logs.
  */
 export class StowageHttpApi extends Construct {
   public readonly httpApi: apigwv2.HttpApi;
@@ -76,6 +78,14 @@ export class StowageHttpApi extends Construct {
         ),
       },
     });
+    const sharedThrottle = props.sharedLinkThrottle ?? { rateLimit: 20, burstLimit: 40 };
+    // RouteSettings is a JSON map that CDK passes through as written: CloudFormation's casing.
+    (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = {
+      [SHARED_LINK_ROUTE_KEY]: {
+        ThrottlingRateLimit: sharedThrottle.rateLimit,
+        ThrottlingBurstLimit: sharedThrottle.burstLimit,
+      },
+    };
     // One integration and one invoke permission for all routes: a permission per route would
     // outgrow the function's 20 KB resource policy.
     const integration = new HttpLambdaIntegration('ApiIntegration', props.handler, {
@@ -89,11 +99,14 @@ export class StowageHttpApi extends Construct {
         integration,
         ...(route.authorized ? {} : { authorizer: noAuthorizer }),
       });
+      // CloudFormation refuses route settings for a route key that does not exist yet.
+      if (created && `${route.method} ${route.path}` === SHARED_LINK_ROUTE_KEY && route.kind === 'handler')
+        this.stage.node.addDependency(created);
       if (!route.authorized && created)
         acknowledge(
           created,
           'AwsSolutions-APIG4',
-          `${route.method} ${route.path} is public by API.md (health and the OpenAPI document).`,
+          `${route.method} ${route.path} is public by API.md (health, the OpenAPI document, share links by unguessable token, throttled).`,
         );
     }
   }

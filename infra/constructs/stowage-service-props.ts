@@ -49,6 +49,14 @@ export interface StowageServiceProps {
    */
   readonly throttle?: apigwv2.ThrottleSettings;
   /**
+   * Throttling of the public share-link route (`GET /v1/shared/{token}`, API.md 13.4), the one
+   * public route that reaches data: tighter than the default, so token guessing stays slow.
+   * API Gateway counts it per route for all callers, not per address.
+   *
+   * @default { rateLimit: 20, burstLimit: 40 }
+   */
+  readonly sharedLinkThrottle?: apigwv2.ThrottleSettings;
+  /**
    * The ceiling of any bucket's `maxFileSize` (`FILESTORE_MAX_FILE_SIZE`).
    *
    * @default Size.gibibytes(5)

@@ -207,6 +207,7 @@ export class StowageService extends Construct {
       jwtAudience: this.identity.jwtAudience,
       allowedOrigins,
       throttle: props.throttle,
+      sharedLinkThrottle: props.sharedLinkThrottle,
       removalPolicy,
       logRetention,
     });

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectTaggingCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { type Client, client, newTenant, sendBytes, sha256Hex } from '../support/api.js';
@@ -23,6 +29,14 @@ describe.skipIf(moto.unavailable !== null)(
     let dataDir: string;
     let admin: Client;
     let bucketId: string;
+    let uploadsBucket: string;
+    const motoS3 = () =>
+      new S3Client({
+        region: 'us-east-1',
+        endpoint: moto.endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' },
+      });
 
     beforeAll(async () => {
       const names = {
@@ -36,6 +50,7 @@ describe.skipIf(moto.unavailable !== null)(
         forcePathStyle: true,
         credentials,
       });
+      uploadsBucket = names.uploads;
       for (const bucket of Object.values(names)) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
       // Versioned, as the AWS deployment's uploads bucket is: downloads then name the validated version.
       await s3.send(
@@ -194,6 +209,67 @@ describe.skipIf(moto.unavailable !== null)(
       // Assess
       expect(completed.body).toMatchObject({ status: 'active', size: bytes.length });
       expect(Buffer.from(await (await downloaded(file.id)).arrayBuffer()).equals(bytes)).toBe(true);
+    });
+
+    it('quarantines a rejected object by tagging its version and hiding it, without a copy', async () => {
+      // Prepare: an HTML page declared as a PDF, on a versioned bucket.
+      const { file, upload: instructions } = await upload('fake.pdf', 'application/pdf', HTML_PAGE);
+      await sendBytes(instructions, HTML_PAGE);
+
+      // Act
+      const completed = await admin.post(`/v1/files/${file.id}/complete`);
+
+      // Assess: nothing at the key; the rejected version kept, tagged, behind a delete marker.
+      expect(completed.body).toMatchObject({ status: 'rejected', rejectionReason: 'MIME_TYPE_MISMATCH' });
+      const key = `tenants/${admin.tenantId}/${bucketId}/${file.id}`;
+      const s3 = motoS3();
+      const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: uploadsBucket, Prefix: key }));
+      expect(versions.DeleteMarkers?.filter((m) => m.IsLatest)).toHaveLength(1);
+      const [kept] = versions.Versions ?? [];
+      const tags = await s3.send(
+        new GetObjectTaggingCommand({ Bucket: uploadsBucket, Key: key, VersionId: kept?.VersionId }),
+      );
+      expect(tags.TagSet).toEqual([{ Key: 'stowage-quarantine', Value: 'true' }]);
+      const copies = await s3.send(
+        new ListObjectVersionsCommand({ Bucket: uploadsBucket, Prefix: `quarantine/${admin.tenantId}/` }),
+      );
+      expect(copies.Versions ?? []).toEqual([]);
+      s3.destroy();
+    });
+
+    it("verifies a multipart upload's declared sha256 in the background, and its parts by their own", async () => {
+      // Prepare: part checksums from the start, and a whole-file sha256 that does not match.
+      const bytes = Buffer.concat([minimalPdf('parts'), randomBytes(9 * MiB)]);
+      const partSize = 8 * MiB;
+      const partHex = (n: number) => sha256Hex(bytes.subarray((n - 1) * partSize, n * partSize));
+      const { file, upload: instructions } = await upload('parts.pdf', 'application/pdf', bytes, {
+        multipart: true,
+        partSha256: [await partHex(1)],
+        sha256: await sha256Hex(randomBytes(32)),
+      });
+      const second = await admin.post(`/v1/files/${file.id}/upload/parts`, {
+        partNumbers: [2],
+        partSha256: [await partHex(2)],
+      });
+      const parts = [];
+      for (const part of [...instructions.parts, ...second.body.parts]) {
+        const start = (part.partNumber - 1) * partSize;
+        const body = new Uint8Array(bytes.subarray(start, start + partSize));
+        const sent = await fetch(part.url, { method: 'PUT', headers: part.headers, body });
+        expect(sent.status).toBe(200);
+        parts.push({ partNumber: part.partNumber, etag: sent.headers.get('etag') });
+      }
+
+      // Act
+      const completed = await admin.post(`/v1/files/${file.id}/complete`, { parts });
+      await stack.checksumsIdle();
+
+      // Assess
+      expect(completed.body).toMatchObject({ status: 'pending', verifying: true });
+      expect((await admin.get(`/v1/files/${file.id}`)).body).toMatchObject({
+        status: 'rejected',
+        rejectionReason: 'CHECKSUM_MISMATCH',
+      });
     });
 
     it('soft-deletes and restores, counting the bytes once', async () => {

@@ -74,6 +74,34 @@ export function createFileRepository(ctx: TableContext): FileRepository {
     }
   };
 
+  /**
+   * A pending file lives on until `until` (never shortened): its record and its place in the
+   * sweep index move together, conditional on it still being pending.
+   */
+  const pendingUntil = (file: FileRecord, until: string, verifying: boolean) => {
+    const sweep = fileItem.sweepKeys(file.tenantId, file.id, 'pending', until);
+    return conditional(
+      ctx.client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: fileItem.key(file.tenantId, file.id),
+          UpdateExpression: `SET uploadExpiresAt = :until, GSI3SK = :sk${verifying ? ', verifying = :true' : ''}`,
+          // A verification window replaces the expiry; an extension only ever moves it later.
+          ConditionExpression: verifying
+            ? '#status = :pending'
+            : '#status = :pending AND (attribute_not_exists(uploadExpiresAt) OR uploadExpiresAt < :until)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':until': until,
+            ':sk': sweep.GSI3SK,
+            ':pending': 'pending',
+            ...(verifying ? { ':true': true } : {}),
+          },
+        }),
+      ),
+    );
+  };
+
   return {
     async createPending(file) {
       if (file.status !== 'pending') {
@@ -163,7 +191,7 @@ export function createFileRepository(ctx: TableContext): FileRepository {
             // Leaving pending also leaves the sweep index.
             expression:
               'SET #status = :to, mimeType = :mimeType, sha256 = :sha256, validatedObject = :object, ' +
-              'updatedAt = :at REMOVE GSI3PK, GSI3SK',
+              'updatedAt = :at REMOVE GSI3PK, GSI3SK, verifying',
             values: {
               ':to': 'active',
               ':mimeType': changes.mimeType,
@@ -182,7 +210,8 @@ export function createFileRepository(ctx: TableContext): FileRepository {
       return leaving(file, [
         {
           Update: fileUpdate(file, 'pending', {
-            expression: 'SET #status = :to, rejectionReason = :reason, updatedAt = :at REMOVE GSI3PK, GSI3SK',
+            expression:
+              'SET #status = :to, rejectionReason = :reason, updatedAt = :at REMOVE GSI3PK, GSI3SK, verifying',
             values: { ':to': 'rejected', ':reason': reason, ':at': at },
           }),
         },
@@ -246,6 +275,40 @@ export function createFileRepository(ctx: TableContext): FileRepository {
       return conditional(ctx.client.send(new DeleteCommand(fileDelete(file, 'rejected'))));
     },
 
+    async update(file, changes, statuses) {
+      const sets = ['updatedAt = :at'];
+      const values: Record<string, unknown> = { ':at': changes.at };
+      if (changes.originalName !== undefined) {
+        sets.push('originalName = :name');
+        values[':name'] = changes.originalName;
+      }
+      if (changes.metadata !== undefined) {
+        sets.push('metadata = :metadata');
+        values[':metadata'] = { ...changes.metadata };
+      }
+      const allowed = statuses.map((_, i) => `:s${i}`);
+      statuses.forEach((status, i) => {
+        values[`:s${i}`] = status;
+      });
+      try {
+        const { Attributes } = await ctx.client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: fileItem.key(file.tenantId, file.id),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: `attribute_exists(PK) AND #status IN (${allowed.join(', ')})`,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return Attributes ? fileItem.fromItem(Attributes) : null;
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) return null;
+        throw error;
+      }
+    },
+
     async setMultipart(file, multipart) {
       try {
         await ctx.client.send(
@@ -263,6 +326,14 @@ export function createFileRepository(ctx: TableContext): FileRepository {
         }
         throw error;
       }
+    },
+
+    extendUpload(file, until) {
+      return pendingUntil(file, until, false);
+    },
+
+    markVerifying(file, until) {
+      return pendingUntil(file, until, true);
     },
 
     /**
@@ -296,7 +367,7 @@ export function createFileRepository(ctx: TableContext): FileRepository {
 
 /** The index query behind a file listing: per bucket on GSI1, tenant-wide on GSI2, newest first. */
 function listSource(query: FileListQuery, extraFilter?: string, extraValues?: Record<string, unknown>) {
-  const { tenantId, bucketId, partition, status, mimeType } = query;
+  const { tenantId, bucketId, partition, status, mimeType, metadata } = query;
   const byBucket = bucketId !== undefined;
   const pk = byBucket
     ? tableKeys.fileByBucketPk(tenantId, bucketId, partition)
@@ -315,6 +386,12 @@ function listSource(query: FileListQuery, extraFilter?: string, extraValues?: Re
     filters.push(wildcard ? 'begins_with(mimeType, :mimeType)' : 'mimeType = :mimeType');
     values[':mimeType'] = wildcard ? mimeType.slice(0, -1) : mimeType;
   }
+  if (metadata !== undefined) {
+    // Keys may hold `.` and `-`: always through a name placeholder, never in the expression.
+    filters.push('metadata.#metadataKey = :metadataValue');
+    names['#metadataKey'] = metadata.key;
+    values[':metadataValue'] = metadata.value;
+  }
   if (extraFilter) filters.push(extraFilter);
   if (filters.some((filter) => filter.includes('#status'))) names['#status'] = 'status';
 
@@ -326,6 +403,8 @@ function listSource(query: FileListQuery, extraFilter?: string, extraValues?: Re
       partition,
       status ?? null,
       mimeType ?? null,
+      // Only when given, so cursors of unfiltered listings stay valid across this change.
+      ...(metadata ? [['metadata', metadata.key, metadata.value]] : []),
     ]),
     keyAttributes: ['PK', 'SK', pkName, skName] as string[],
     fixed: { [pkName]: pk } as Record<string, string>,
