@@ -41,6 +41,7 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
         's3:DeleteObject',
         's3:DeleteObjectVersion',
         's3:AbortMultipartUpload',
+        's3:ListMultipartUploadParts',
       ],
       ['s3:GetObject', 's3:DeleteObject'],
     ],

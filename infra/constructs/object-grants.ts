@@ -9,6 +9,8 @@ export type ObjectAction =
   | 's3:DeleteObject'
   | 's3:DeleteObjectVersion'
   | 's3:AbortMultipartUpload'
+  // GET /v1/files/{id}/upload (resume) lists the parts storage holds
+  | 's3:ListMultipartUploadParts'
   // quarantine by tag: the bucket policy denies reads of tagged objects
   | 's3:PutObjectTagging'
   | 's3:PutObjectVersionTagging';

@@ -307,6 +307,7 @@ describe('without tenant isolation (tenantIsolation: false)', () => {
         's3:DeleteObjectVersion',
         's3:GetObject',
         's3:GetObjectVersion',
+        's3:ListMultipartUploadParts',
         's3:PutObject',
         's3:PutObjectTagging',
         's3:PutObjectVersionTagging',
