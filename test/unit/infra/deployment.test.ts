@@ -14,7 +14,6 @@ import { QUARANTINE_DENY_SID } from '../../../infra/constructs/stowage-storage.j
 import { StowageStack } from '../../../infra/stacks/stowage-stack.js';
 import { tenantAccessPolicy } from '../../../shared/adapters/tenant-scope/tenant-access-policy.js';
 import { QUARANTINE_TAG } from '../../../shared/domain/quarantine-tag.js';
-import { QUARANTINE_TAG as SERVICE_QUARANTINE_TAG } from '../../../shared/services/validation-service.js';
 import {
   asArray,
   removeTestOutdirs,
@@ -165,10 +164,6 @@ describe('deployable in a new account', () => {
 });
 
 describe('quarantine by tag', () => {
-  it('denies the very tag the validation service sets', () => {
-    expect(QUARANTINE_TAG).toEqual(SERVICE_QUARANTINE_TAG);
-  });
-
   const quarantineDeny = (t: Template) =>
     Object.values(resourcesOf(t, 'AWS::S3::BucketPolicy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)

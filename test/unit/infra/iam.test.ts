@@ -1,6 +1,10 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ENTRIES, TENANT_TAG_VARIABLE } from '../../../infra/constructs/stowage-service.js';
+import {
+  FUNCTION_ENTRIES,
+  OPTIONAL_FUNCTION_ENTRIES,
+  TENANT_TAG_VARIABLE,
+} from '../../../infra/constructs/stowage-service.js';
 import { tenantAccessPolicy } from '../../../shared/adapters/tenant-scope/tenant-access-policy.js';
 import {
   asArray,
@@ -31,7 +35,12 @@ const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const objectsUnder = (bucketId: string, prefix: string) => join(arnOf(bucketId), `/${prefix}*`);
 
 /** The functions whose data calls run in a tenant's STS session. */
-const TENANT_SCOPED = [FUNCTION_ENTRIES.api, FUNCTION_ENTRIES.processUpload, FUNCTION_ENTRIES.renderPreview];
+const TENANT_SCOPED = [
+  FUNCTION_ENTRIES.api,
+  FUNCTION_ENTRIES.processUpload,
+  FUNCTION_ENTRIES.renderPreview,
+  OPTIONAL_FUNCTION_ENTRIES.verifyChecksum,
+];
 const DATA_SERVICES = ['s3:', 'dynamodb:', 'secretsmanager:', 'kms:'];
 
 /** Actions granted on one resource, across a role's statements. */
@@ -172,17 +181,18 @@ describe('function roles', () => {
     ]);
   });
 
-  it('the API and process-upload may invoke the render function, and nothing else may', () => {
-    const renderArn = arnOf(functionFor(template, FUNCTION_ENTRIES.renderPreview).id);
+  it('the API and process-upload may invoke the render and checksum functions, and nothing else may', () => {
+    const jobArns = [FUNCTION_ENTRIES.renderPreview, OPTIONAL_FUNCTION_ENTRIES.verifyChecksum]
+      .map((entry) => arnOf(functionFor(template, entry).id))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     for (const entry of ENTRIES) {
-      const invokes = statementsOfRole(template, roleOf(entry)).filter((s) =>
-        asArray(s.Action).some((a: string) => a.startsWith('lambda:')),
-      );
+      const invoked = statementsOfRole(template, roleOf(entry))
+        .filter((s) => asArray(s.Action).some((a: string) => a.startsWith('lambda:')))
+        .flatMap((s) => asArray(s.Resource))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
       if (entry === FUNCTION_ENTRIES.api || entry === FUNCTION_ENTRIES.processUpload)
-        expect(invokes, entry).toEqual([
-          expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: renderArn }),
-        ]);
-      else expect(invokes, entry).toEqual([]);
+        expect(invoked, entry).toEqual(jobArns);
+      else expect(invoked, entry).toEqual([]);
     }
   });
 

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ENTRIES } from '../../../infra/constructs/stowage-service.js';
+import { FUNCTION_ENTRIES, OPTIONAL_FUNCTION_ENTRIES } from '../../../infra/constructs/stowage-service.js';
 import {
   STS_LIMITS,
   TENANT_SESSION_LOG_MESSAGE,
@@ -87,7 +87,12 @@ describe('alarms', () => {
       ComparisonOperator: 'GreaterThanThreshold',
     });
     expect(packedOf(alarm)).toMatchObject({ Stat: 'Maximum', Unit: 'Percent' });
-    const scoped = [FUNCTION_ENTRIES.api, FUNCTION_ENTRIES.processUpload, FUNCTION_ENTRIES.renderPreview];
+    const scoped = [
+      FUNCTION_ENTRIES.api,
+      FUNCTION_ENTRIES.processUpload,
+      FUNCTION_ENTRIES.renderPreview,
+      OPTIONAL_FUNCTION_ENTRIES.verifyChecksum,
+    ];
     expect(filters.map((f) => f.LogGroupName).sort()).toEqual(
       scoped.map((entry) => functionFor(template, entry).resource.Properties.LoggingConfig.LogGroup).sort(),
     );
