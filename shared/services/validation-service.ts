@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { detectMimeType, judgeType } from '../domain/content-type-detection.js';
+import { detectContent, judgeType } from '../domain/content-type-detection.js';
 import type { RejectionReason } from '../domain/file-state.js';
 import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import { objectKeys, parseFileObjectKey } from '../domain/keys.js';
@@ -153,11 +153,17 @@ export class ValidationService {
     if (head.size > maxFileSize) return reject('FILE_TOO_LARGE');
     if (head.size !== file.size) return reject('SIZE_MISMATCH');
 
-    const firstBytes =
-      (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes, object)) ?? new Uint8Array();
-    const detected = await detectMimeType(firstBytes);
-    const type = judgeType(file.declaredMimeType, detected);
-    if (!isMimeAllowed(type.mimeType, bucket?.allowedMimeTypes ?? null))
+    // The first bytes only, grown where a format needs it, bounded whatever the size (API.md 6).
+    const detection = await detectContent(
+      async (length) => (await store.readFirstBytes(file.objectKey, length, object)) ?? new Uint8Array(),
+      head.size,
+      this.deps.settings.sniffBytes,
+    );
+    const detected = detection.mime;
+    const type = judgeType(file.declaredMimeType, detection);
+    const allowed = bucket?.allowedMimeTypes ?? null;
+    // A declaration the bytes bear out counts under the name the bucket was written with.
+    if (!isMimeAllowed(type.mimeType, allowed) && !(type.declarationHolds && isMimeAllowed(file.declaredMimeType, allowed)))
       return reject('MIME_TYPE_NOT_ALLOWED', detected);
     if (type.mismatch) return reject('MIME_TYPE_MISMATCH', detected);
 
