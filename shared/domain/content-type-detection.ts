@@ -85,7 +85,8 @@ export async function detectContent(
   let mime = found ? mimeEssence(found.mime) : null;
   let ext = found?.ext ?? null;
   const id3 = bytes[0] === 0x49 && bytes[1] === 0x44 && bytes[2] === 0x33;
-  const id3Only = id3 && (mime === null || (mime === 'audio/mpeg' && !complete && bytes.length >= MAX_SNIFF_BYTES));
+  const id3Only =
+    id3 && (mime === null || (mime === 'audio/mpeg' && !complete && bytes.length >= MAX_SNIFF_BYTES));
   if (id3 && mime === null) [mime, ext] = ['audio/mpeg', 'mp3'];
   if (mime === null && isEbml(bytes)) [mime, ext] = ebmlDocType(bytes);
   // A TIFF header whose IFD lies past the window is still a TIFF.
@@ -186,7 +187,12 @@ export function looksLikeActiveText(bytes: Uint8Array): boolean {
     .replace(/^\uFEFF/, '')
     .trimStart()
     .toLowerCase();
-  if (head.startsWith('#!') || head.startsWith('<?php') || head.startsWith('<?xml') || head.startsWith('<!--'))
+  if (
+    head.startsWith('#!') ||
+    head.startsWith('<?php') ||
+    head.startsWith('<?xml') ||
+    head.startsWith('<!--')
+  )
     return true;
   return /^<(!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|svg|object|embed|meta|link|img|form|base)[\s/>]/.test(
     head,
@@ -217,7 +223,13 @@ export function judgeType(declaredInput: string, detection: Detection | string |
   const found: Detection =
     typeof detection === 'object' && detection !== null
       ? detection
-      : { mime: detection ? mimeEssence(detection) : null, ext: null, bytes: new Uint8Array(), complete: false, id3Only: false };
+      : {
+          mime: detection ? mimeEssence(detection) : null,
+          ext: null,
+          bytes: new Uint8Array(),
+          complete: false,
+          id3Only: false,
+        };
   const detected = found.mime;
   const accept = (mimeType: string, reason: string, declarationHolds = true): TypeVerdict => ({
     mimeType,
@@ -243,7 +255,8 @@ export function judgeType(declaredInput: string, detection: Detection | string |
   if (detected === null) {
     if (isTextFormat(declared)) return asText();
     if (hasKnownSignature(declared)) return reject('declared type has a signature the bytes lack');
-    if (isInertMedia(declared) && looksLikeActiveText(found.bytes)) return reject('markup or script declared as media');
+    if (isInertMedia(declared) && looksLikeActiveText(found.bytes))
+      return reject('markup or script declared as media');
     return accept(declared, 'no signature: stored as declared');
   }
   if (sameMimeType(declared, detected)) return accept(detected, 'same type');

@@ -18,11 +18,21 @@ export const mimeEssence = (mimeType: string): string => (mimeType.split(';')[0]
 const DETECTOR_NAMES: readonly (readonly [string, string])[] = [
   ['application/x-cfb', 'application/x-ole-storage'],
   ['audio/x-ms-asf', 'application/vnd.ms-asf'],
+  ['video/vnd.avi', 'video/x-msvideo'],
   ['video/mp1s', 'video/mpeg'],
   ['video/mp2p', 'video/mpeg'],
   ['audio/x-m4a', 'audio/mp4'],
   ['image/heif-sequence', 'image/heif'],
   ['image/heic-sequence', 'image/heic'],
+  // Names clients send that no registry lists.
+  ['image/jpg', 'image/jpeg'],
+  ['image/pjpeg', 'image/jpeg'],
+  ['image/x-png', 'image/png'],
+  ['application/x-pdf', 'application/pdf'],
+  ['application/x-zip-compressed', 'application/zip'],
+  ['application/x-zip', 'application/zip'],
+  ['application/x-gzip', 'application/gzip'],
+  ['audio/mp3', 'audio/mpeg'],
 ];
 
 /**
@@ -70,23 +80,28 @@ export function canonicalMimeType(mimeType: string): string {
   return t;
 }
 
+/** The set under `key`, created empty on first use. */
+function setIn<K>(map: Map<K, Set<string>>, key: K): Set<string> {
+  const found = map.get(key);
+  if (found) return found;
+  const created = new Set<string>();
+  map.set(key, created);
+  return created;
+}
+
 // --- extensions: which types a browser labels a file of each extension with ---
 
 const labels = new Map<string, Set<string>>();
 const label = (ext: string, type: string) => {
   if (type === 'application/octet-stream') return;
-  let set = labels.get(ext);
-  if (!set) labels.set(ext, (set = new Set()));
-  set.add(type);
+  setIn(labels, ext).add(type);
 };
 const extensionsOf = new Map<string, Set<string>>();
 const knownTypes = new Set<string>();
 const addExtension = (type: string, ext: string) => {
   knownTypes.add(type);
   label(ext, type);
-  let set = extensionsOf.get(type);
-  if (!set) extensionsOf.set(type, (set = new Set()));
-  set.add(ext);
+  setIn(extensionsOf, type).add(ext);
 };
 for (const [type, entry] of Object.entries(mimeDb)) {
   knownTypes.add(type);
@@ -113,11 +128,11 @@ const DETECTOR_MEMBERS: readonly (readonly [string, string])[] = [
   ['application/vnd.ms-outlook', 'application/x-ole-storage'],
   ['application/vnd.ms-project', 'application/x-ole-storage'],
 ];
-for (const [child, parentType] of [...(sharedMimeInfo.subclasses as [string, string][]), ...DETECTOR_MEMBERS]) {
-  const c = canonicalMimeType(child);
-  let set = parents.get(c);
-  if (!set) parents.set(c, (set = new Set()));
-  set.add(canonicalMimeType(parentType));
+for (const [child, parentType] of [
+  ...(sharedMimeInfo.subclasses as [string, string][]),
+  ...DETECTOR_MEMBERS,
+]) {
+  setIn(parents, canonicalMimeType(child)).add(canonicalMimeType(parentType));
 }
 
 /** Every type `mimeType` is a kind of, itself excluded, transitively. */
@@ -171,11 +186,16 @@ export function isKindOf(member: string, container: string): boolean {
 export function sameContainerFamily(a: string, b: string): boolean {
   const ca = canonicalMimeType(a);
   const cb = canonicalMimeType(b);
-  if (CONTAINER_FAMILIES.some((f) => f.some((t) => sameMimeType(t, ca)) && f.some((t) => sameMimeType(t, cb))))
+  if (
+    CONTAINER_FAMILIES.some((f) => f.some((t) => sameMimeType(t, ca)) && f.some((t) => sameMimeType(t, cb)))
+  )
     return true;
   // Ogg and ASF: shared-mime-info makes each medium a subclass of one container type.
   for (const container of ['application/ogg', 'application/vnd.ms-asf'])
-    if ((ca === container || ancestors(ca).has(container)) && (cb === container || ancestors(cb).has(container)))
+    if (
+      (ca === container || ancestors(ca).has(container)) &&
+      (cb === container || ancestors(cb).has(container))
+    )
       return true;
   return false;
 }

@@ -154,7 +154,8 @@ function jsonPrefixScan(text: string): boolean {
     if (c === '}' || c === ']') {
       const open = stack.pop();
       if (open !== (c === '}' ? '{' : '[')) return false;
-      if (expect !== 'comma-or-close' && expect !== (c === '}' ? 'key-or-close' : 'value-or-close')) return false;
+      if (expect !== 'comma-or-close' && expect !== (c === '}' ? 'key-or-close' : 'value-or-close'))
+        return false;
       i++;
       expect = afterValue();
       continue;
@@ -212,7 +213,8 @@ function xmlStart(input: string, complete: boolean, root: 'svg' | null): TextVer
   const tag = /^<([A-Za-z_][\w.-]*)(?::([A-Za-z_][\w.-]*))?(?=[\s/>]|$)/.exec(text.slice(i, i + 256));
   if (!tag) return { ok: false, reason: 'no root element' };
   const localName = (tag[2] ?? tag[1]) as string;
-  if (root === 'svg' && localName !== 'svg') return { ok: false, reason: `root element is <${tag[0].slice(1)}>, not <svg>` };
+  if (root === 'svg' && localName !== 'svg')
+    return { ok: false, reason: `root element is <${tag[0].slice(1)}>, not <svg>` };
   if (complete) {
     const valid = XMLValidator.validate(text);
     if (valid !== true) return { ok: false, reason: `not well-formed: ${valid.err.msg}` };

@@ -163,7 +163,10 @@ export class ValidationService {
     const type = judgeType(file.declaredMimeType, detection);
     const allowed = bucket?.allowedMimeTypes ?? null;
     // A declaration the bytes bear out counts under the name the bucket was written with.
-    if (!isMimeAllowed(type.mimeType, allowed) && !(type.declarationHolds && isMimeAllowed(file.declaredMimeType, allowed)))
+    if (
+      !isMimeAllowed(type.mimeType, allowed) &&
+      !(type.declarationHolds && isMimeAllowed(file.declaredMimeType, allowed))
+    )
       return reject('MIME_TYPE_NOT_ALLOWED', detected);
     if (type.mismatch) return reject('MIME_TYPE_MISMATCH', detected);
 

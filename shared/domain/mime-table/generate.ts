@@ -26,13 +26,18 @@ for (const line of lines('globs2')) {
   const [, type, glob] = line.split(':');
   const ext = /^\*\.([a-z0-9_+-]+)$/i.exec(glob ?? '')?.[1]?.toLowerCase();
   if (!type || !ext) continue;
-  const list = (extensions[ext] ??= []);
+  const list = extensions[ext] ?? [];
+  extensions[ext] = list;
   if (!list.includes(type.toLowerCase())) list.push(type.toLowerCase());
 }
 const version = /Version: (\S+)/.exec(
   (() => {
     try {
-      return readFileSync('/var/lib/dpkg/status', 'utf8').split('\n\n').find((s) => s.startsWith('Package: shared-mime-info\n')) ?? '';
+      return (
+        readFileSync('/var/lib/dpkg/status', 'utf8')
+          .split('\n\n')
+          .find((s) => s.startsWith('Package: shared-mime-info\n')) ?? ''
+      );
     } catch {
       return '';
     }
@@ -47,4 +52,6 @@ const table = {
 };
 const out = join(dirname(fileURLToPath(import.meta.url)), 'shared-mime-info.json');
 writeFileSync(out, `${JSON.stringify(table)}\n`);
-console.log(`${out}: ${table.aliases.length} aliases, ${table.subclasses.length} subclasses, ${Object.keys(extensions).length} extensions`);
+console.log(
+  `${out}: ${table.aliases.length} aliases, ${table.subclasses.length} subclasses, ${Object.keys(extensions).length} extensions`,
+);
