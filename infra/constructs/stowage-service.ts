@@ -63,7 +63,7 @@ const QUARANTINE_ROOT = objectKeys.quarantineRoot;
 export const TENANT_TAG_VARIABLE = '${aws:PrincipalTag/tenant}';
 
 /** Left out of the bundles: see BUNDLING. */
-export const PREVIEW_RENDERER_MODULES = ['@napi-rs/canvas', 'pdfjs-dist'] as const;
+export const PREVIEW_RENDERER_MODULES = ['@napi-rs/canvas', 'pdfjs-dist', 'sharp'] as const;
 
 /** How many times SQS hands a message to process-upload before parking it in the DLQ. */
 export const MAX_RECEIVE_COUNT = 5;
