@@ -62,8 +62,18 @@ const QUARANTINE_ROOT = objectKeys.quarantineRoot;
 // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM's own variable syntax, not a template.
 export const TENANT_TAG_VARIABLE = '${aws:PrincipalTag/tenant}';
 
-/** Left out of the bundles: see BUNDLING. */
-export const PREVIEW_RENDERER_MODULES = ['@napi-rs/canvas', 'pdfjs-dist', 'sharp'] as const;
+/**
+ * Left out of the bundles: see BUNDLING. playwright-core and @sparticuz/chromium (the browser
+ * that draws SVG, text and HTML) are not in the render layer yet: without them a function
+ * finds no Chromium and answers those types 415.
+ */
+export const PREVIEW_RENDERER_MODULES = [
+  '@napi-rs/canvas',
+  'pdfjs-dist',
+  'sharp',
+  'playwright-core',
+  '@sparticuz/chromium',
+] as const;
 
 /** How many times SQS hands a message to process-upload before parking it in the DLQ. */
 export const MAX_RECEIVE_COUNT = 5;
