@@ -51,15 +51,23 @@ export function readLocalConfig(env: Env): LocalConfig {
     UPLOADS_BUCKET: env.S3_BUCKET || 'stowage-uploads',
     ...definedOnly(env),
   });
+  const listenOn = host(env);
+  const tokens = auth(env);
+  if (!isLoopbackHost(listenOn) && tokens.kind === 'dev' && tokens.secret === DEFAULT_DEV_SECRET)
+    // The default secret is in this repository: anyone who can reach the API could sign an
+    // admin token of any tenant.
+    throw new ConfigError(
+      `Listening on ${listenOn} exposes the API beyond this machine, and its tokens would be signed with the built-in FILESTORE_DEV_JWT_SECRET that anyone can read in the source. Set JWT_JWKS_URL and JWT_ISSUER to take tokens from your identity provider, or FILESTORE_DEV_JWT_SECRET to a long random secret of your own (dev tokens at /local/token are then issued to loopback callers only).`,
+    );
   return {
-    host: host(env),
+    host: listenOn,
     port: port(env, 'PORT', 3000),
     dataDir,
     maintenanceIntervalMs: int(env, 'FILESTORE_MAINTENANCE_INTERVAL_MS', 60_000),
     corsOrigins: origins(env, 'FILESTORE_CORS_ORIGINS'),
     createMissing: bool(env, 'FILESTORE_CREATE_MISSING', false),
     allowEmbeddedS3Provider: bool(env, 'FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER', false),
-    auth: auth(env),
+    auth: tokens,
     s3: env.S3_ENDPOINT ? { kind: 'external' } : { kind: 'embedded', port: port(env, 'S3_PORT', 4569) },
     dynamo: env.DYNAMODB_ENDPOINT
       ? { kind: 'external' }
@@ -73,6 +81,16 @@ export function readLocalConfig(env: Env): LocalConfig {
       secrets: service.secrets.kind === 'local-file' ? { ...service.secrets, dataDir } : service.secrets,
     },
   };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine reaches. */
+export function isLoopbackHost(address: string): boolean {
+  return (
+    address === 'localhost' ||
+    address === '::1' ||
+    /^127\.\d+\.\d+\.\d+$/.test(address) ||
+    address === '::ffff:127.0.0.1'
+  );
 }
 
 /** The origins a browser sees for an API listening on `host:port`. */

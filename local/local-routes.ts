@@ -3,6 +3,7 @@ import { ID_PATTERN, USER_ID_PATTERN } from '../shared/domain/ids.js';
 import { buildWebAssets, type WebAsset } from '../web/build/build-web.js';
 import { mintDevToken } from './dev-token.js';
 import type { LocalAnswer, LocalRoute } from './http-server.js';
+import { isLoopbackHost } from './local-config.js';
 
 const TokenRequest = z.strictObject({
   tenantId: z.string().regex(ID_PATTERN),
@@ -46,6 +47,11 @@ export function localRoutes(opts: {
     if (!path?.startsWith('/local/') || !opts.devSecret) return null;
     if (path !== '/local/token')
       return json(404, { error: { code: 'NOT_FOUND', message: 'No such route.' } });
+    // Whoever can mint tokens is every tenant's admin: only callers on this machine may.
+    if (!isLoopbackHost(req.socket.remoteAddress ?? ''))
+      return json(403, {
+        error: { code: 'FORBIDDEN', message: 'Dev tokens are issued to callers on this machine only.' },
+      });
     if (req.method !== 'POST')
       return {
         ...json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use POST.' } }),

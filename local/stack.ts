@@ -51,6 +51,8 @@ export interface LocalStack {
   eventsIdle(): Promise<void>;
   /** Resolves when every preview scheduled ahead of time so far has been rendered. */
   previewsIdle(): Promise<void>;
+  /** Resolves when the background sha256 checks asked for so far have run. */
+  checksumsIdle(): Promise<void>;
   runMaintenance(): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -129,7 +131,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     stops.push(async () => {
       // Renders already running finish before the stores they write to go away.
       app.previewScheduler?.stop();
-      await app.previewScheduler?.idle();
+      app.checksumScheduler?.stop();
+      await Promise.all([app.previewScheduler?.idle(), app.checksumScheduler?.idle()]);
     });
     const processUpload = makeProcessUploadHandler({ validation: app.services.validation, logger });
     const queue = createStorageEventQueue({
@@ -174,6 +177,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       dynamoPid: dynamo?.pid ?? null,
       eventsIdle: () => queue.idle(),
       previewsIdle: () => app.previewScheduler?.idle() ?? Promise.resolve(),
+      checksumsIdle: () => app.checksumScheduler?.idle() ?? Promise.resolve(),
       runMaintenance: () => maintenance(),
       stop: stopAll,
     };

@@ -172,6 +172,28 @@ export const routes: Route[] = [
       json(200, fileView(await svc.uploads.complete(actor, params.fileId, body?.parts))),
   }),
   route({
+    method: 'POST',
+    path: '/v1/files/{fileId}/upload/parts',
+    operationId: 'getPartUrls',
+    summary: 'Fresh URLs for parts of a pending multipart upload',
+    role: 'member',
+    params: s.FileIdParams,
+    body: s.PartUrlsBody,
+    responses: { ...ok(s.PartUrlsView), ...with404, 409: err('Not a pending multipart upload') },
+    handle: async ({ actor, params, body }, svc) =>
+      json(200, await svc.uploads.partUrls(actor, params.fileId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/files/{fileId}/upload',
+    operationId: 'getUploadProgress',
+    summary: 'The parts storage holds of a pending multipart upload, to resume it',
+    role: 'member',
+    params: s.FileIdParams,
+    responses: { ...ok(s.UploadProgressView), ...with404, 409: err('Not a pending multipart upload') },
+    handle: async ({ actor, params }, svc) => json(200, await svc.uploads.progress(actor, params.fileId)),
+  }),
+  route({
     method: 'DELETE',
     path: '/v1/files/{fileId}/upload',
     operationId: 'abandonUpload',

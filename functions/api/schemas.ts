@@ -68,6 +68,8 @@ export const UpdateBucketBody = z
   })
   .meta({ id: 'UpdateBucketRequest' });
 
+const Sha256Hex = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters');
+
 export const InitiateUploadBody = z
   .strictObject({
     filename: z.string().max(4096),
@@ -79,9 +81,19 @@ export const InitiateUploadBody = z
       .optional(),
     references: z.array(EntityRef).max(50).optional(),
     multipart: z.boolean().optional(),
+    /** Hex SHA-256 of the first parts: storage then verifies every part (API.md 13.2). */
+    partSha256: z.array(Sha256Hex).max(100).optional(),
     uploadMethod: z.enum(['PUT', 'POST']).optional(),
   })
   .meta({ id: 'InitiateUploadRequest' });
+
+export const PartUrlsBody = z
+  .strictObject({
+    partNumbers: z.array(z.int().min(1).max(10_000)).min(1).max(100),
+    /** One per part number, for an upload started with part checksums. */
+    partSha256: z.array(Sha256Hex).min(1).max(100).optional(),
+  })
+  .meta({ id: 'PartUrlsRequest' });
 
 export const CompleteUploadBody = z
   .strictObject({
@@ -203,8 +215,35 @@ export const FileView = z
     deletedAt: Timestamp.nullable(),
     references: z.array(EntityRef),
     preview: z.object({ status: z.enum(['none', 'pending', 'ready', 'failed']) }),
+    /** Pending while its declared sha256 is verified in the background (API.md 13.2). */
+    verifying: z.boolean(),
   })
   .meta({ id: 'File' });
+
+const PartUrlView = z
+  .object({
+    partNumber: z.int().min(1),
+    url: z.string(),
+    /** The exact length the URL accepts. */
+    size: Size,
+    /** Headers to send as given (the part's signed `x-amz-checksum-sha256`). */
+    headers: z.record(z.string(), z.string()),
+  })
+  .meta({ id: 'PartUrl' });
+
+export const PartUrlsView = z
+  .object({ parts: z.array(PartUrlView), expiresAt: Timestamp })
+  .meta({ id: 'PartUrls' });
+
+export const UploadProgressView = z
+  .object({
+    uploadId: z.string(),
+    partSize: Size,
+    partCount: z.int().min(1),
+    uploaded: z.array(z.object({ partNumber: z.int().min(1), etag: z.string(), size: Size })),
+    expiresAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'UploadProgress' });
 
 export const UploadInstructionsView = z
   .discriminatedUnion('method', [
@@ -224,7 +263,9 @@ export const UploadInstructionsView = z
       method: z.literal('MULTIPART'),
       uploadId: z.string(),
       partSize: Size,
-      parts: z.array(z.object({ partNumber: z.int(), url: z.string() })),
+      partCount: z.int().min(1),
+      /** The first parts only when `partCount` is larger: ask `upload/parts` for the rest. */
+      parts: z.array(PartUrlView),
       expiresAt: Timestamp,
     }),
   ])

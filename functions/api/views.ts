@@ -17,6 +17,7 @@ export const fileView = (f: FileRecord) => ({
   deletedAt: f.deletedAt,
   references: f.references.map((r) => ({ entityType: r.entityType, entityId: r.entityId })),
   preview: { status: f.previewStatus ?? 'none' },
+  verifying: f.verifying === true,
 });
 
 export const providerView = (p: Provider) => ({

@@ -26,6 +26,7 @@ import { createPdfjsCanvasPreviewRenderer } from '../../shared/adapters/preview/
 import { createProviderObjectStores } from '../../shared/adapters/provider-object-stores.js';
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import { createSecretsManagerSecretStore } from '../../shared/adapters/secrets-manager-secret-store.js';
+import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
 import { createStsTenantCredentials } from '../../shared/adapters/tenant-scope/tenant-credentials.js';
 import { routeByTenant } from '../../shared/adapters/tenant-scope/tenant-router.js';
 import { tenantSessionPolicy } from '../../shared/adapters/tenant-scope/tenant-session-policy.js';
@@ -47,6 +48,8 @@ export interface App {
   deps: ServiceDeps;
   /** Ahead-of-time preview rendering in this process, when configured (`PREVIEW_AHEAD`). */
   previewScheduler: InProcessPreviewScheduler | null;
+  /** Background checks of declared sha256s in this process (no `CHECKSUM_FUNCTION_NAME`). */
+  checksumScheduler: InProcessPreviewScheduler | null;
   /**
    * Resolves once the renders scheduled so far have been handed over (`PREVIEW_AHEAD=lambda`:
    * the asynchronous invocations sent). Lambda entry points await it before answering.
@@ -150,10 +153,28 @@ export function compose(
       },
     },
   };
+  const checksums = checksumJobs(config, logger);
+  deps.checksums = checksums.scheduler;
   const services = createServices(deps, defaultProvider(config));
   previewScheduler?.connect((tenantId, fileId) => services.previews.renderAhead(tenantId, fileId));
-  const scheduled = () => lambdaScheduler?.settled() ?? Promise.resolve();
-  return { config, services, metadata, logger, deps, previewScheduler, scheduled };
+  checksums.inProcess?.connect((tenantId, fileId) =>
+    runAsTenant(tenantId, async () => {
+      await services.validation.verifyChecksum(tenantId, fileId);
+    }),
+  );
+  const scheduled = async () => {
+    await Promise.all([lambdaScheduler?.settled(), checksums.lambda?.settled()]);
+  };
+  return {
+    config,
+    services,
+    metadata,
+    logger,
+    deps,
+    previewScheduler,
+    checksumScheduler: checksums.inProcess,
+    scheduled,
+  };
 }
 
 /**
@@ -171,6 +192,29 @@ export function settlingScheduled<E, C, R>(
       await app.scheduled();
     }
   };
+}
+
+/**
+ * Where the background check of a big declared sha256 runs: the verify-checksum function
+ * (`CHECKSUM_FUNCTION_NAME`), or a queue in this process. A Lambda without the function name
+ * has neither (it is frozen once it answers): its checks then run inline, and it says so.
+ */
+function checksumJobs(config: StowageConfig, logger: Logger) {
+  if (config.checksumFunctionName) {
+    const lambda = createLambdaPreviewScheduler({
+      client: new LambdaClient({ region: config.region }),
+      functionName: config.checksumFunctionName,
+      logger,
+      job: 'checksum',
+    });
+    return { scheduler: lambda, lambda, inProcess: null };
+  }
+  if (config.inLambda) {
+    logger.warn('CHECKSUM_FUNCTION_NAME is not set: declared sha256s are verified inline');
+    return { scheduler: undefined, lambda: null, inProcess: null };
+  }
+  const inProcess = createInProcessPreviewScheduler({ logger, job: 'checksum' });
+  return { scheduler: inProcess, lambda: null, inProcess };
 }
 
 /** `PREVIEW_AHEAD=lambda`: renders are asynchronous invocations of the render function. */

@@ -54,6 +54,14 @@ export interface StowageConfig {
     kmsKeyArn: string | null;
   } | null;
   /** Keep rejected objects under `quarantine/` instead of deleting them. */
+  /**
+   * `CHECKSUM_FUNCTION_NAME`: the verify-checksum function, invoked asynchronously with
+   * `{ tenantId, fileId }` for a declared sha256 too big to check in a request. Unset: the check
+   * runs in this process, in the background (outside Lambda).
+   */
+  checksumFunctionName: string | null;
+  /** Running in Lambda (`AWS_LAMBDA_FUNCTION_NAME`), where nothing runs once a function answered. */
+  inLambda: boolean;
   quarantineRejected: boolean;
   /**
    * `FILESTORE_ALLOWED_ENDPOINTS` (comma-separated `scheme://host[:port]`), canonical: origins a
@@ -211,11 +219,14 @@ export function readConfig(env: Env): StowageConfig {
       multipartThreshold: int(env, 'FILESTORE_MULTIPART_THRESHOLD', 100 * MiB, 5 * MiB),
       minPartSize: int(env, 'FILESTORE_MIN_PART_SIZE', 8 * MiB, 5 * MiB),
       uploadUrlTtlSeconds: int(env, 'FILESTORE_UPLOAD_URL_TTL_SECONDS', 600, 60),
-      partUrlTtlSeconds: int(env, 'FILESTORE_PART_URL_TTL_SECONDS', 3600, 60),
+      // As low as a second, so a test can watch part URLs expire mid-upload.
+      partUrlTtlSeconds: int(env, 'FILESTORE_PART_URL_TTL_SECONDS', 3600, 1),
       downloadUrlTtlSeconds: int(env, 'FILESTORE_DOWNLOAD_URL_TTL_SECONDS', 300, 1),
     },
     tenantIsolation: tenantIsolation(env, uploadsBucket, str(env, 'PREVIEW_BUCKET', uploadsBucket)),
     quarantineRejected: bool(env, 'FILESTORE_QUARANTINE_REJECTED', true),
+    checksumFunctionName: env.CHECKSUM_FUNCTION_NAME || null,
+    inLambda: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
     allowedEndpoints: allowedEndpoints(env),
     previews: {
       width: int(env, 'PREVIEW_WIDTH', 800, 16),

@@ -7,24 +7,28 @@ import { composeFromEnv, settlingScheduled } from '../lib/compose.js';
 import { lazy } from '../lib/lazy.js';
 
 /**
- * S3 `ObjectCreated` notifications, delivered through SQS in batches. Each message is
- * validated on its own; only failed messages go back to the queue (partial batch response).
+ * S3 `ObjectCreated` notifications, delivered through SQS in batches. The messages of a batch
+ * are validated side by side, each on its own: one slow or failing object never holds up or
+ * fails the others, and only failed messages go back to the queue (partial batch response).
+ * No message hashes a whole big object here (that is the verify-checksum job).
  */
 export function makeProcessUploadHandler(deps: { validation: ValidationService; logger: Logger }) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const failures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const message of event.Records) {
-      try {
-        for (const object of createdObjectsOf(message.body)) {
-          // The object key names its tenant: validate with that tenant's scoped credentials.
-          const address = parseFileObjectKey(object.key);
-          if (address) await runAsTenant(address.tenantId, () => deps.validation.onObjectCreated(object));
-        }
-      } catch (error) {
-        deps.logger.error('object validation failed', { messageId: message.messageId, error: String(error) });
-        failures.push({ itemIdentifier: message.messageId });
-      }
+  const processMessage = async (body: string) => {
+    for (const object of createdObjectsOf(body)) {
+      // The object key names its tenant: validate with that tenant's scoped credentials.
+      const address = parseFileObjectKey(object.key);
+      if (address) await runAsTenant(address.tenantId, () => deps.validation.onObjectCreated(object));
     }
+  };
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const outcomes = await Promise.allSettled(event.Records.map((message) => processMessage(message.body)));
+    const failures: SQSBatchResponse['batchItemFailures'] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') return;
+      const { messageId } = event.Records[i] as SQSEvent['Records'][number];
+      deps.logger.error('object validation failed', { messageId, error: String(outcome.reason) });
+      failures.push({ itemIdentifier: messageId });
+    });
     return { batchItemFailures: failures };
   };
 }

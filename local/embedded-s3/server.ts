@@ -57,8 +57,12 @@ export interface EmbeddedS3 {
 
 const REGION = 'us-east-1';
 const DEFAULT_PORT = 4569;
-/** An error answer to a request whose body is still arriving closes the connection past this. */
-const DRAIN_LIMIT_BYTES = 1024 * 1024;
+/**
+ * An error answer to a request whose body is still arriving closes the connection past this;
+ * below it the body is read and dropped, so the client reads the answer instead of a broken
+ * pipe. Large enough for a refused multipart part (8 MiB parts, and one byte more).
+ */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Headers of a failed answer that are not the error's own. */
 const KEPT_ON_ERROR = new Set([
   'x-amz-request-id',

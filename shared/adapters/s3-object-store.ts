@@ -12,7 +12,9 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -28,6 +30,7 @@ import {
   ObjectStoreError,
   type ObjectVersion,
   type PresignPutInput,
+  type StoredPart,
 } from '../ports/object-store.js';
 
 export interface S3ObjectStoreOptions {
@@ -249,6 +252,8 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Key: input.key,
             ContentType: input.contentType,
             ContentDisposition: input.contentDisposition,
+            // Composite: each part's SHA-256 is verified as it arrives, none of the whole object.
+            ...(input.partChecksums ? { ChecksumAlgorithm: 'SHA256', ChecksumType: 'COMPOSITE' } : {}),
           }),
         ),
       );
@@ -260,7 +265,8 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
 
     async presignUploadPart(input) {
       const signer = await checkedPresignClient();
-      return send('presignUploadPart', input.key, () =>
+      const checksum = input.checksumSha256Base64;
+      const url = await send('presignUploadPart', input.key, () =>
         getSignedUrl(
           signer,
           new UploadPartCommand({
@@ -269,17 +275,65 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             UploadId: input.uploadId,
             PartNumber: input.partNumber,
             ContentLength: input.contentLength,
+            ChecksumSHA256: checksum,
           }),
-          // Without the length signed, a part URL takes any body (a 0-byte declaration took 24 MiB).
-          { expiresIn: input.expiresInSeconds, signableHeaders: new Set(['content-length']) },
+          // Without the length signed, a part URL takes any body (a 0-byte declaration took 24 MiB);
+          // with the checksum signed (and left a header), storage refuses other bytes of that length.
+          {
+            expiresIn: input.expiresInSeconds,
+            signableHeaders: new Set(['content-length', ...(checksum ? ['x-amz-checksum-sha256'] : [])]),
+            ...(checksum ? { unhoistableHeaders: new Set(['x-amz-checksum-sha256']) } : {}),
+          },
         ),
       );
+      const headers: Record<string, string> = checksum ? { 'x-amz-checksum-sha256': checksum } : {};
+      return { url, headers };
+    },
+
+    async listParts(input) {
+      const parts: StoredPart[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await client
+          .send(
+            new ListPartsCommand({
+              Bucket: bucket,
+              Key: input.key,
+              UploadId: input.uploadId,
+              PartNumberMarker: marker,
+            }),
+          )
+          .catch((error: unknown) => {
+            if (errorName(error) === 'NoSuchUpload') throw noSuchUpload(input.key, error);
+            throw storeError('listParts', input.key, error);
+          });
+        for (const part of page.Parts ?? [])
+          if (part.PartNumber !== undefined && part.ETag)
+            parts.push({
+              partNumber: part.PartNumber,
+              etag: part.ETag,
+              size: part.Size ?? 0,
+              checksumSha256Base64: part.ChecksumSHA256 ?? null,
+            });
+        marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+      } while (marker);
+      return parts.sort((a, b) => a.partNumber - b.partNumber);
     },
 
     async completeMultipartUpload(input) {
+      // S3 completes an upload created with part checksums only with each part's checksum.
+      const checksums = input.partChecksums
+        ? new Map((await store.listParts(input)).map((p) => [p.partNumber, p.checksumSha256Base64]))
+        : null;
       const parts = [...input.parts]
         .sort((a, b) => a.partNumber - b.partNumber)
-        .map((part) => ({ PartNumber: part.partNumber, ETag: part.etag }));
+        .map((part) => ({
+          PartNumber: part.partNumber,
+          ETag: part.etag,
+          ...(checksums?.get(part.partNumber)
+            ? { ChecksumSHA256: checksums.get(part.partNumber) as string }
+            : {}),
+        }));
       try {
         await client.send(
           new CompleteMultipartUploadCommand({
@@ -371,6 +425,19 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             Body: input.body,
             ContentType: input.contentType,
             ContentLength: input.body.byteLength,
+          }),
+        ),
+      );
+    },
+
+    async tag(input) {
+      await send('tag', input.key, () =>
+        client.send(
+          new PutObjectTaggingCommand({
+            Bucket: bucket,
+            Key: input.key,
+            VersionId: input.versionId,
+            Tagging: { TagSet: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })) },
           }),
         ),
       );

@@ -70,6 +70,11 @@ export interface MultipartState {
   uploadId: string;
   partSize: number;
   partCount: number;
+  /**
+   * Created with SHA-256 part checksums: every part URL signs its part's `x-amz-checksum-sha256`
+   * (so storage verifies each part) and every part must have one (S3's rule for such uploads).
+   */
+  partChecksums?: boolean;
 }
 
 export interface FileRecord {
@@ -99,6 +104,11 @@ export interface FileRecord {
    * are held to it. Null until the file is active (and on records older than this field).
    */
   validatedObject: ValidatedObject | null;
+  /**
+   * A pending file whose bytes passed every other check and whose declared sha256 is being
+   * verified in the background (API.md 13.2): never set on other statuses.
+   */
+  verifying?: boolean;
   /** The state of the preview of the file's current variant, kept by the preview service; absent is 'none'. */
   previewStatus?: PreviewStatus;
 }

@@ -16,6 +16,21 @@ export function uploadDeadline(now: Date, urlTtlSeconds: number, size: number): 
   return new Date(now.getTime() + Math.max(window, urlTtlSeconds) * 1000);
 }
 
+/**
+ * A later deadline for a multipart upload whose parts still arrive: `remainingBytes` more at the
+ * slow line's pace after fresh URLs, never past the ceiling counted from its creation.
+ */
+export function extendedDeadline(
+  createdAt: Date,
+  now: Date,
+  urlTtlSeconds: number,
+  remainingBytes: number,
+): Date {
+  const transferSeconds = Math.ceil(remainingBytes / SLOW_LINE_BYTES_PER_SECOND);
+  const wanted = now.getTime() + (urlTtlSeconds + transferSeconds) * 1000;
+  return new Date(Math.min(wanted, createdAt.getTime() + MAX_UPLOAD_WINDOW_SECONDS * 1000));
+}
+
 /** Each part's exact length: `partSize`, the last one what remains (API.md 13.2). */
 export function partLength(size: number, partSize: number, partNumber: number): number {
   return Math.min(partSize, size - (partNumber - 1) * partSize);

@@ -14,26 +14,42 @@ export interface ObjectStore {
   presignPost(input: PresignPutInput): Promise<PresignedPost>;
   presignGet(input: PresignGetInput): Promise<string>;
 
-  /** The object it completes gets this type and disposition, whatever a store's GET overrides do. */
+  /**
+   * The object it completes gets this type and disposition, whatever a store's GET overrides do.
+   * With `partChecksums`, storage verifies a SHA-256 of every part (each part must carry one).
+   */
   createMultipartUpload(input: {
     key: string;
     contentType: string;
     contentDisposition: string;
+    partChecksums?: boolean;
   }): Promise<{ uploadId: string }>;
-  /** A presigned UploadPart that signs the part's exact length. */
+  /**
+   * A presigned UploadPart that signs the part's exact length and, when given, its SHA-256
+   * (sent as the `x-amz-checksum-sha256` header of `headers`).
+   */
   presignUploadPart(input: {
     key: string;
     uploadId: string;
     partNumber: number;
     contentLength: number;
+    checksumSha256Base64?: string;
     expiresInSeconds: number;
-  }): Promise<string>;
+  }): Promise<PresignedRequest>;
+  /** Every part storage holds for the upload, by part number; `NoSuchUploadError` when it is gone. */
+  listParts(input: { key: string; uploadId: string }): Promise<StoredPart[]>;
   /**
    * Completes only where no object exists at the key (`If-None-Match: *`). Throws
    * `InvalidPartsError` when the parts do not match what was uploaded, `ObjectChangedError` when
-   * an object is already there.
+   * an object is already there. An upload created with part checksums is completed with the
+   * checksums storage recorded for those parts.
    */
-  completeMultipartUpload(input: { key: string; uploadId: string; parts: CompletedPart[] }): Promise<void>;
+  completeMultipartUpload(input: {
+    key: string;
+    uploadId: string;
+    parts: CompletedPart[];
+    partChecksums?: boolean;
+  }): Promise<void>;
   abortMultipartUpload(input: { key: string; uploadId: string }): Promise<void>;
 
   /** null when no object is at the key. */
@@ -46,6 +62,8 @@ export interface ObjectStore {
   /** The whole object as a stream; null when absent. `version` as for `readFirstBytes`. */
   stream(key: string, version?: ObjectVersion): Promise<Readable | null>;
   put(input: { key: string; body: Uint8Array; contentType: string }): Promise<void>;
+  /** Replaces the tags of the object (of that version, when given). */
+  tag(input: { key: string; versionId?: string; tags: Record<string, string> }): Promise<void>;
   copy(input: { sourceKey: string; destinationKey: string }): Promise<void>;
   /** Idempotent: deleting a missing key succeeds. With `versionId`, that version only. */
   delete(key: string, versionId?: string): Promise<void>;
@@ -87,6 +105,14 @@ export interface PresignedPost {
 export interface CompletedPart {
   partNumber: number;
   etag: string;
+}
+
+export interface StoredPart {
+  partNumber: number;
+  /** Quoted, as storage answers it. */
+  etag: string;
+  size: number;
+  checksumSha256Base64: string | null;
 }
 
 export interface ObjectHead {

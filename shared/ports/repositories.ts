@@ -123,6 +123,16 @@ export interface FileRepository {
   purge(file: FileRecord): Promise<boolean>;
   /** Removes a rejected file (its bytes were released when it was rejected). */
   removeRejected(file: FileRecord): Promise<boolean>;
+  /**
+   * Moves a pending file's expiry (and its place in the sweep) later to `until`; false when the
+   * file is no longer pending or already lives that long.
+   */
+  extendUpload(file: FileRecord, until: string): Promise<boolean>;
+  /**
+   * Marks a pending file as having its checksum verified in the background (`verifying`), alive
+   * until `until`; false as for `extendUpload`.
+   */
+  markVerifying(file: FileRecord, until: string): Promise<boolean>;
   /** Records the multipart upload id once storage has created it. */
   setMultipart(file: FileRecord, multipart: NonNullable<FileRecord['multipart']>): Promise<void>;
 

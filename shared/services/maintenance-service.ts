@@ -119,8 +119,9 @@ export class MaintenanceService {
   }
 
   private async settleExpiredUpload(file: FileRecord, report: MaintenanceReport): Promise<void> {
-    // A single-request upload whose bytes arrived but whose event was lost is validated, not lost.
-    if (!file.multipart) {
+    // A single-request upload whose bytes arrived but whose event was lost is validated, not lost;
+    // so is one whose background checksum job was lost (it is handed to the job again).
+    if (!file.multipart || file.verifying) {
       const outcome = await this.validation.validateArrival(file, SYSTEM_ACTOR);
       if (outcome.kind !== 'missing') {
         report.validated += 1;

@@ -1,4 +1,5 @@
 import type { Clock, IdGenerator } from '../ports/clock.js';
+import type { FileJobScheduler } from '../ports/file-job-scheduler.js';
 import type { HostResolver } from '../ports/host-resolver.js';
 import type { Logger } from '../ports/logger.js';
 import type { ObjectStore, ObjectStoreResolver } from '../ports/object-store.js';
@@ -66,6 +67,12 @@ export interface ServiceDeps {
   /** Resolves endpoint hosts at creation; absent: only allow-listed origins and public IPs pass. */
   resolver?: HostResolver;
   settings: ServiceSettings;
+  /**
+   * Runs the background check of a declared sha256 that storage did not verify, for objects over
+   * INLINE_CHECKSUM_MAX_BYTES (API.md 13.2). Absent: such objects are hashed where they are
+   * validated (unit tests only; every entry point composes one).
+   */
+  checksums?: FileJobScheduler;
   /** Previews (API.md section 9); without them every preview is 415 and nothing is cached. */
   previews?: PreviewDeps;
 }

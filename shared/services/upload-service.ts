@@ -3,6 +3,7 @@ import { contentDisposition } from '../domain/content-disposition.js';
 import {
   conflict,
   fileTooLarge,
+  forbidden,
   mimeTypeNotAllowed,
   notFound,
   quotaExceeded,
@@ -13,7 +14,7 @@ import { objectKeys } from '../domain/keys.js';
 import { isMimeAllowed, normalizeMimeType, safeResponseContentType } from '../domain/mime.js';
 import type { Actor, EntityRef, FileRecord, MultipartState } from '../domain/model.js';
 import { committedBytes } from '../domain/quota.js';
-import { partLength, uploadDeadline } from '../domain/upload-window.js';
+import { extendedDeadline, partLength, uploadDeadline } from '../domain/upload-window.js';
 import {
   type CompletedPart,
   InvalidPartsError,
@@ -36,6 +37,12 @@ export interface InitiateUploadInput {
   sha256?: string;
   references?: EntityRef[];
   multipart?: boolean;
+  /**
+   * Hex SHA-256 of the first parts of a multipart upload (as many as the client wants URLs for
+   * now). Given, even empty, the upload verifies every part in storage: each later part URL is
+   * asked for with its part's SHA-256 too.
+   */
+  partSha256?: string[];
   /** PUT (default) or a presigned POST form. */
   uploadMethod?: 'PUT' | 'POST';
 }
@@ -47,13 +54,36 @@ export type UploadInstructions =
       method: 'MULTIPART';
       uploadId: string;
       partSize: number;
-      parts: { partNumber: number; url: string }[];
+      partCount: number;
+      /** URLs for the first parts only; the rest come from `partUrls`. */
+      parts: PartUrl[];
       expiresAt: string;
     };
+
+/** One part's URL, bound to its exact length (and checksum, sent as `headers`). */
+export interface PartUrl {
+  partNumber: number;
+  url: string;
+  size: number;
+  headers: Record<string, string>;
+}
+
+/** What storage holds of a pending multipart upload (API.md 13.2), to resume it. */
+export interface UploadProgress {
+  uploadId: string;
+  partSize: number;
+  partCount: number;
+  uploaded: { partNumber: number; etag: string; size: number }[];
+  expiresAt: string | null;
+}
 
 const MiB = 1024 * 1024;
 const MAX_PARTS = 10_000;
 const MAX_INITIAL_REFERENCES = 50;
+/** Part URLs an initiation answers with: enough for a browser's parallel parts, and a few ahead. */
+export const INITIAL_PART_URLS = 8;
+/** Part URLs one request may ask for (API.md 13.2). */
+export const MAX_PART_URLS_PER_REQUEST = 100;
 
 /** Upload initiation, completion and abandonment (API.md section 5). */
 export class UploadService {
@@ -93,6 +123,11 @@ export class UploadService {
       );
     const multipart = input.multipart === true || input.size > settings.multipartThreshold;
     const partSize = multipart ? this.partSizeFor(input.size) : 0;
+    if (input.partSha256 && !multipart)
+      throw validationFailed('partSha256 is for multipart uploads; give sha256 for a single upload.');
+    const partCount = multipart ? Math.max(1, Math.ceil(input.size / partSize)) : 0;
+    if (input.partSha256 && input.partSha256.length > Math.min(partCount, MAX_PART_URLS_PER_REQUEST))
+      throw validationFailed(`partSha256 lists more parts than the ${partCount} of this upload.`);
     const now = this.deps.clock.now();
     const urlTtl = multipart ? settings.partUrlTtlSeconds : settings.uploadUrlTtlSeconds;
     const expiresAt = new Date(now.getTime() + urlTtl * 1000).toISOString();
@@ -140,13 +175,26 @@ export class UploadService {
     try {
       const store = await this.deps.stores.forProvider(actor.tenantId, bucket.providerId);
       if (multipart) {
+        const partChecksums = input.partSha256 !== undefined;
         ({ uploadId } = await store.createMultipartUpload({
           key: file.objectKey,
           ...storedHeaders(file),
+          partChecksums,
         }));
-        file.multipart = { uploadId, partSize, partCount: Math.max(1, Math.ceil(file.size / partSize)) };
+        file.multipart = { uploadId, partSize, partCount, ...(partChecksums ? { partChecksums } : {}) };
         await this.deps.metadata.files.setMultipart(file, file.multipart);
-        upload = await this.presignParts(store, file, file.multipart, expiresAt);
+        // With part checksums, URLs only for the parts whose SHA-256 came with the request.
+        const first = input.partSha256
+          ? input.partSha256.map((sha256, i) => ({ partNumber: i + 1, sha256 }))
+          : Array.from({ length: Math.min(partCount, INITIAL_PART_URLS) }, (_, i) => ({ partNumber: i + 1 }));
+        upload = {
+          method: 'MULTIPART',
+          uploadId,
+          partSize,
+          partCount,
+          parts: await this.presignParts(store, file, file.multipart, first),
+          expiresAt,
+        };
       } else {
         upload = await this.presignSingle(store, file, input.uploadMethod ?? 'PUT', expiresAt);
       }
@@ -176,6 +224,8 @@ export class UploadService {
     requireRole(actor, 'member');
     const { file } = await this.access.changeable(actor, fileId);
     if (file.status === 'active' || file.status === 'rejected') return file;
+    // Already complete; the background check of its sha256 settles it.
+    if (file.status === 'pending' && file.verifying) return file;
     if (file.status !== 'pending')
       throw conflict(`The file is ${file.status}, not pending.`, { status: file.status });
 
@@ -195,8 +245,88 @@ export class UploadService {
       throw error;
     });
     if (outcome.kind === 'missing') throw conflict('The bytes of this upload have not arrived yet.');
+    // Pending with `verifying: true`: its sha256 is checked in the background (API.md 13.2).
+    if (outcome.kind === 'verifying') return outcome.file;
     if (outcome.file.status === 'pending') throw conflict('The upload is still being processed.');
     return outcome.file;
+  }
+
+  /**
+   * Fresh URLs for parts of a pending multipart upload (API.md 13.2), at any time before it
+   * expires. Each request also moves the upload's expiry later, to when the remaining parts
+   * could arrive over a slow line (up to a ceiling), so the sweep leaves an upload alone while
+   * its parts still come.
+   */
+  async partUrls(
+    actor: Actor,
+    fileId: string,
+    input: { partNumbers: number[]; partSha256?: string[] },
+  ): Promise<{ parts: PartUrl[]; expiresAt: string }> {
+    requireRole(actor, 'member');
+    const { file, multipart } = await this.pendingMultipart(actor, fileId);
+    const numbers = input.partNumbers;
+    const outside = numbers.find((n) => n > multipart.partCount);
+    if (outside !== undefined)
+      throw validationFailed(`This upload has ${multipart.partCount} parts; there is no part ${outside}.`);
+    if (new Set(numbers).size !== numbers.length) throw validationFailed('partNumbers lists a part twice.');
+    if (multipart.partChecksums && input.partSha256?.length !== numbers.length)
+      throw validationFailed(
+        'This upload verifies every part: give partSha256, one for each of partNumbers.',
+      );
+    if (!multipart.partChecksums && input.partSha256)
+      throw validationFailed('This upload was started without part checksums; leave out partSha256.');
+
+    const now = this.deps.clock.now();
+    const { partUrlTtlSeconds } = this.deps.settings;
+    const remaining = file.size - (Math.min(...numbers) - 1) * multipart.partSize;
+    const until = extendedDeadline(new Date(file.createdAt), now, partUrlTtlSeconds, remaining);
+    if (file.uploadExpiresAt && until.toISOString() > file.uploadExpiresAt)
+      await this.deps.metadata.files.extendUpload(file, until.toISOString());
+    const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
+    const parts = await this.presignParts(
+      store,
+      file,
+      multipart,
+      numbers.map((partNumber, i) => ({ partNumber, sha256: input.partSha256?.[i] })),
+    );
+    return { parts, expiresAt: new Date(now.getTime() + partUrlTtlSeconds * 1000).toISOString() };
+  }
+
+  /** What storage already holds of a pending multipart upload, so a client sends only the rest. */
+  async progress(actor: Actor, fileId: string): Promise<UploadProgress> {
+    const { file, multipart } = await this.pendingMultipart(actor, fileId);
+    const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
+    const stored = await store
+      .listParts({ key: file.objectKey, uploadId: multipart.uploadId })
+      .catch((error) => {
+        if (error instanceof NoSuchUploadError) throw conflict('The multipart upload no longer exists.');
+        throw error;
+      });
+    return {
+      uploadId: multipart.uploadId,
+      partSize: multipart.partSize,
+      partCount: multipart.partCount,
+      uploaded: stored
+        .filter((part) => part.partNumber <= multipart.partCount)
+        .map(({ partNumber, etag, size }) => ({ partNumber, etag, size })),
+      expiresAt: file.uploadExpiresAt,
+    };
+  }
+
+  /** The uploader's (or an admin's) pending multipart upload; 409 for any other file. */
+  private async pendingMultipart(actor: Actor, fileId: string) {
+    const { file } = await this.access.changeable(actor, fileId);
+    if (file.uploadedBy !== actor.userId && !actor.roles.includes('admin'))
+      throw forbidden('Only the uploader or an admin may continue this upload.');
+    if (file.status !== 'pending' || !file.multipart)
+      throw conflict(
+        file.status === 'pending'
+          ? 'The file is a single upload, not a multipart one.'
+          : `The file is ${file.status}, not a pending multipart upload.`,
+        { status: file.status },
+      );
+    if (file.verifying) throw conflict('The upload is complete; its checksum is being verified.');
+    return { file, multipart: file.multipart };
   }
 
   async abandon(actor: Actor, fileId: string): Promise<void> {
@@ -269,31 +399,27 @@ export class UploadService {
     return { method: 'PUT', url: put.url, headers: put.headers, expiresAt };
   }
 
-  private async presignParts(
+  /** Fresh URLs for parts of `multipart`, each signing its exact length (and SHA-256 when given). */
+  private presignParts(
     store: ObjectStore,
     file: FileRecord,
     multipart: MultipartState,
-    expiresAt: string,
-  ): Promise<UploadInstructions> {
-    const parts = await Promise.all(
-      Array.from({ length: multipart.partCount }, async (_, i) => ({
-        partNumber: i + 1,
-        url: await store.presignUploadPart({
+    parts: { partNumber: number; sha256?: string }[],
+  ): Promise<PartUrl[]> {
+    return Promise.all(
+      parts.map(async ({ partNumber, sha256 }) => {
+        const size = partLength(file.size, multipart.partSize, partNumber);
+        const signed = await store.presignUploadPart({
           key: file.objectKey,
           uploadId: multipart.uploadId,
-          partNumber: i + 1,
-          contentLength: partLength(file.size, multipart.partSize, i + 1),
+          partNumber,
+          contentLength: size,
+          checksumSha256Base64: sha256 ? Buffer.from(sha256, 'hex').toString('base64') : undefined,
           expiresInSeconds: this.deps.settings.partUrlTtlSeconds,
-        }),
-      })),
+        });
+        return { partNumber, url: signed.url, size, headers: signed.headers };
+      }),
     );
-    return {
-      method: 'MULTIPART',
-      uploadId: multipart.uploadId,
-      partSize: multipart.partSize,
-      parts,
-      expiresAt,
-    };
   }
 
   private async completeMultipart(
@@ -303,7 +429,12 @@ export class UploadService {
   ): Promise<void> {
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
     try {
-      await store.completeMultipartUpload({ key: file.objectKey, uploadId: multipart.uploadId, parts });
+      await store.completeMultipartUpload({
+        key: file.objectKey,
+        uploadId: multipart.uploadId,
+        parts,
+        partChecksums: multipart.partChecksums === true,
+      });
     } catch (error) {
       if (error instanceof InvalidPartsError)
         throw validationFailed('The parts do not match what was uploaded.', { reason: error.message });

@@ -13,7 +13,9 @@ export type ArrivalOutcome =
   | { kind: 'missing' }
   | { kind: 'settled'; file: FileRecord }
   | { kind: 'active'; file: FileRecord }
-  | { kind: 'rejected'; file: FileRecord };
+  | { kind: 'rejected'; file: FileRecord }
+  /** Every other check passed; the declared sha256 is being verified in the background. */
+  | { kind: 'verifying'; file: FileRecord };
 
 /** A storage event's outcome: an arrival, or an object no file was waiting for, removed. */
 export type ObjectEventOutcome = ArrivalOutcome | { kind: 'removed'; key: string };
@@ -28,6 +30,18 @@ export interface CreatedObject {
 
 /** Rejections for size are deleted, not quarantined: no quota counts what quarantine holds. */
 const DELETED_REJECTIONS: ReadonlySet<RejectionReason> = new Set(['FILE_TOO_LARGE', 'SIZE_MISMATCH']);
+/**
+ * The most a request or a storage event hashes itself to check a declared sha256 that storage
+ * did not verify: bigger objects are hashed by the background job, so no request's time grows
+ * with the file's size (API.md 13.2).
+ */
+export const INLINE_CHECKSUM_MAX_BYTES = 8 * 1024 * 1024;
+/** How long the background check of one file may take before the sweep asks for it again. */
+export const VERIFY_WINDOW_SECONDS = 30 * 60;
+/** CopyObject's limit: a larger object cannot be copied to quarantine in one call. */
+const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
+/** The tag a versioned store's quarantined version carries; the bucket policy denies reading it. */
+export const QUARANTINE_TAG = { key: 'stowage-quarantine', value: 'true' } as const;
 
 /**
  * API.md section 6: what happens when bytes arrive, from the storage event or `complete`.
@@ -75,6 +89,29 @@ export class ValidationService {
     const object: ValidatedObject = { etag: head.etag, versionId: head.versionId };
     const bucket = await this.deps.metadata.buckets.get(file.tenantId, file.bucketId);
     const verdict = await this.judge(store, file, bucket, head, object);
+    if (verdict.verifyLater) return this.verifyLater(file);
+    return this.settle(store, file, verdict, head, object, actor, started);
+  }
+
+  /** Hands a file whose only open question is its sha256 to the background job. */
+  private async verifyLater(file: FileRecord): Promise<ArrivalOutcome> {
+    const until = new Date(this.deps.clock.now().getTime() + VERIFY_WINDOW_SECONDS * 1000).toISOString();
+    if (!(await this.deps.metadata.files.markVerifying(file, until))) return this.settled(file);
+    // Scheduled again by the sweep once `until` passes, should this one be lost.
+    this.deps.checksums?.schedule(file.tenantId, file.id);
+    return { kind: 'verifying', file: { ...file, verifying: true, uploadExpiresAt: until } };
+  }
+
+  /** Applies a verdict: the conditional transition, the object's removal, the audit event. */
+  private async settle(
+    store: ObjectStore,
+    file: FileRecord,
+    verdict: { reason: RejectionReason | null; mimeType: string; detected: string | null },
+    head: ObjectHead,
+    object: ValidatedObject,
+    actor: string,
+    started: number,
+  ): Promise<ArrivalOutcome> {
     const at = this.deps.clock.now().toISOString();
     const latencyMs = Date.now() - started;
 
@@ -82,7 +119,7 @@ export class ValidationService {
       const applied = await this.deps.metadata.files.reject(file, verdict.reason, at);
       if (!applied) return this.settled(file);
       this.logOutcome(file, 'rejected', latencyMs, verdict.reason);
-      await this.removeRejectedObject(store, file, verdict.reason, object);
+      await this.removeRejectedObject(store, file, verdict.reason, object, head.size);
       await this.audit.record(file.tenantId, {
         type: 'upload.rejected',
         actor,
@@ -94,7 +131,13 @@ export class ValidationService {
       });
       return {
         kind: 'rejected',
-        file: { ...file, status: 'rejected', rejectionReason: verdict.reason, updatedAt: at },
+        file: {
+          ...file,
+          status: 'rejected',
+          rejectionReason: verdict.reason,
+          updatedAt: at,
+          verifying: false,
+        },
       };
     }
 
@@ -113,6 +156,7 @@ export class ValidationService {
       validatedObject: object,
       updatedAt: at,
       uploadExpiresAt: null,
+      verifying: false,
     };
     this.onActive?.(active);
     await this.audit.record(file.tenantId, {
@@ -149,6 +193,7 @@ export class ValidationService {
       reason,
       mimeType: file.mimeType,
       detected,
+      verifyLater: false,
     });
     if (head.size > maxFileSize) return reject('FILE_TOO_LARGE');
     if (head.size !== file.size) return reject('SIZE_MISMATCH');
@@ -170,9 +215,11 @@ export class ValidationService {
       return reject('MIME_TYPE_NOT_ALLOWED', detected);
     if (type.mismatch) return reject('MIME_TYPE_MISMATCH', detected);
 
-    if (file.sha256 && !(await this.checksumMatches(store, file, head, object)))
-      return reject('CHECKSUM_MISMATCH', detected);
-    return { reason: null, mimeType: type.mimeType, detected };
+    const verdict = { reason: null, mimeType: type.mimeType, detected, verifyLater: false };
+    if (!file.sha256) return verdict;
+    const checked = await this.checksumMatches(store, file, head, object);
+    if (checked === 'too-big') return { ...verdict, verifyLater: true };
+    return checked ? verdict : reject('CHECKSUM_MISMATCH', detected);
   }
 
   /**
@@ -186,34 +233,114 @@ export class ValidationService {
     file: FileRecord,
     head: ObjectHead,
     object: ValidatedObject,
-  ): Promise<boolean> {
+  ): Promise<boolean | 'too-big'> {
     const expected = Buffer.from(file.sha256 as string, 'hex').toString('base64');
-    if (head.checksumSha256Base64) return head.checksumSha256Base64 === expected;
-    const body = await store.stream(file.objectKey, object);
-    if (!body) return false;
-    const hash = createHash('sha256');
-    for await (const chunk of body) hash.update(chunk as Buffer);
-    return hash.digest('base64') === expected;
+    // A multipart object's checksum is of its parts (`…-N`), never of the whole object.
+    if (head.checksumSha256Base64 && !isMultipartEtag(head.etag))
+      return head.checksumSha256Base64 === expected;
+    if (head.size > INLINE_CHECKSUM_MAX_BYTES && this.deps.checksums) return 'too-big';
+    return (await this.hashOf(store, file, object)) === expected;
   }
 
+  /** Base64 SHA-256 of the object, streamed once; null when it is gone. */
+  private async hashOf(
+    store: ObjectStore,
+    file: FileRecord,
+    object: ValidatedObject,
+  ): Promise<string | null> {
+    const body = await store.stream(file.objectKey, object);
+    if (!body) return null;
+    const hash = createHash('sha256');
+    for await (const chunk of body) hash.update(chunk as Buffer);
+    return hash.digest('base64');
+  }
+
+  /**
+   * The background job (API.md 13.2): hashes a verifying file's object, as validation accepted
+   * it, and makes the file active or rejected (CHECKSUM_MISMATCH). Runs in its own process or
+   * function with its own timeout; a file that is no longer verifying is left alone, so the
+   * job may run twice.
+   */
+  async verifyChecksum(tenantId: string, fileId: string): Promise<ArrivalOutcome | null> {
+    const file = await this.deps.metadata.files.get(tenantId, fileId);
+    if (!file || file.status !== 'pending' || !file.verifying || !file.sha256) return null;
+    const started = Date.now();
+    const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
+    const head = await store.head(file.objectKey);
+    if (!head) return this.settled(file);
+    const object: ValidatedObject = { etag: head.etag, versionId: head.versionId };
+    const actual = await this.hashOf(store, file, object);
+    const matches = actual === Buffer.from(file.sha256, 'hex').toString('base64');
+    // The type was judged before the file was marked verifying; it is detected again, not stored.
+    const detected = await detectMimeType(
+      (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes, object)) ?? new Uint8Array(),
+    );
+    const type = judgeType(file.declaredMimeType, detected);
+    const verdict = matches
+      ? { reason: null, mimeType: type.mimeType, detected, verifyLater: false }
+      : { reason: 'CHECKSUM_MISMATCH' as const, mimeType: file.mimeType, detected, verifyLater: false };
+    return this.settle(store, file, verdict, head, object, SYSTEM_ACTOR, started);
+  }
+
+  /**
+   * Takes a rejected object out of its place, whatever its size. Quarantine, where asked for: on
+   * a versioned store the version is tagged and only hidden (a plain delete leaves it as a
+   * noncurrent version, which the bucket policy denies reading and lifecycle expires); elsewhere
+   * it is copied to `quarantine/` when one CopyObject can (≤ 5 GB). A quarantine that fails
+   * never keeps the object in its place.
+   */
   private async removeRejectedObject(
     store: ObjectStore,
     file: FileRecord,
     reason: RejectionReason,
     object: ValidatedObject,
+    size: number,
   ): Promise<void> {
+    const quarantine = this.deps.settings.quarantineRejected && !DELETED_REJECTIONS.has(reason);
+    let hidden = false;
+    if (quarantine) hidden = await this.quarantine(store, file, object, size);
     try {
-      if (this.deps.settings.quarantineRejected && !DELETED_REJECTIONS.has(reason))
-        await store.copy({
-          sourceKey: file.objectKey,
-          destinationKey: objectKeys.quarantine(file.tenantId, file.bucketId, file.id),
-        });
-      // The version itself: on a versioned bucket a plain delete would only hide it.
-      await store.delete(file.objectKey, object.versionId ?? undefined);
+      // A quarantined version stays behind its delete marker; otherwise the version itself goes.
+      await store.delete(file.objectKey, hidden ? undefined : (object.versionId ?? undefined));
     } catch (error) {
       // The file is already rejected and its bytes released; the consistency check finds strays.
       this.deps.logger.error('rejected object not removed', { fileId: file.id, error: String(error) });
     }
+  }
+
+  /** True when the object's version is kept tagged (to be hidden by a delete marker). */
+  private async quarantine(
+    store: ObjectStore,
+    file: FileRecord,
+    object: ValidatedObject,
+    size: number,
+  ): Promise<boolean> {
+    try {
+      if (object.versionId) {
+        await store.tag({
+          key: file.objectKey,
+          versionId: object.versionId,
+          tags: { [QUARANTINE_TAG.key]: QUARANTINE_TAG.value },
+        });
+        return true;
+      }
+      if (size <= MAX_COPY_BYTES)
+        await store.copy({
+          sourceKey: file.objectKey,
+          destinationKey: objectKeys.quarantine(file.tenantId, file.bucketId, file.id),
+        });
+      else
+        this.deps.logger.warn('rejected object too large to copy to quarantine; deleted', {
+          fileId: file.id,
+          size,
+        });
+    } catch (error) {
+      this.deps.logger.error('rejected object not quarantined; deleted', {
+        fileId: file.id,
+        error: String(error),
+      });
+    }
+    return false;
   }
 
   /**
@@ -260,6 +387,11 @@ export class ValidationService {
  * accepted none (its object was removed): anything there now is foreign. Records from before
  * validation kept the object, and events without an ETag, cannot tell: they are left alone.
  */
+/** S3's ETag of a multipart object is `"<md5 of the part md5s>-<parts>"`. */
+function isMultipartEtag(etag: string | null): boolean {
+  return etag !== null && /-\d+"?$/.test(etag);
+}
+
 function isForeign(file: FileRecord, object: CreatedObject): boolean {
   if (file.status === 'rejected') return true;
   const accepted = file.validatedObject;

@@ -1,5 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { readLocalConfig } from '../../local/local-config.js';
+import { localRoutes } from '../../local/local-routes.js';
 import { stackDynamoClient, stackDynamoCredentials } from '../support/dynamo.js';
 import { isLoopback, listeningSockets, socketInodesOf } from '../support/listening-sockets.js';
 
@@ -148,5 +153,52 @@ describe('DynamoDB Local behind its proxy', () => {
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     expect(preflight.status).toBeGreaterThanOrEqual(400);
+  });
+});
+
+/** This machine's first address that is not loopback, or null (a sandbox with loopback only). */
+function networkAddress(): string | null {
+  for (const list of Object.values(networkInterfaces()))
+    for (const entry of list ?? []) if (!entry.internal && entry.family === 'IPv4') return entry.address;
+  return null;
+}
+
+describe('dev tokens when the stack listens on the network', () => {
+  const lan = networkAddress();
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const [route] = localRoutes({
+      devSecret: 'a-secret-of-our-own',
+      claimNames: { tenantClaim: 'tenant_id', rolesClaim: 'roles' },
+    });
+    const answer = await route?.(req, Buffer.concat(chunks));
+    res.writeHead(answer?.status ?? 404, answer?.headers).end(answer?.body);
+  });
+  const mint = (host: string) =>
+    fetch(`http://${host}:${(server.address() as AddressInfo).port}/local/token`, {
+      method: 'POST',
+      body: JSON.stringify({ tenantId: 'acme', userId: 'mallory', roles: ['admin'] }),
+    });
+  afterAll(() => new Promise<void>((done) => server.close(() => done())));
+
+  it.skipIf(lan === null)('issues an admin token to a caller on this machine only', async () => {
+    // Prepare: listening on every interface, as FILESTORE_HOST=0.0.0.0 does.
+    await new Promise<void>((done) => server.listen(0, '0.0.0.0', done));
+    // Act
+    const fromNetwork = await mint(lan as string);
+    const fromLoopback = await mint('127.0.0.1');
+    // Assess
+    expect(fromNetwork.status).toBe(403);
+    expect(await fromNetwork.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    expect(fromLoopback.status).toBe(200);
+  });
+
+  it('refuses to start on a network address with the built-in dev secret', () => {
+    expect(() => readLocalConfig({ FILESTORE_HOST: '0.0.0.0' })).toThrow(/FILESTORE_DEV_JWT_SECRET/);
+    expect(
+      readLocalConfig({ FILESTORE_HOST: '0.0.0.0', FILESTORE_DEV_JWT_SECRET: 'x'.repeat(40) }).host,
+    ).toBe('0.0.0.0');
+    expect(readLocalConfig({ FILESTORE_HOST: '127.0.0.1' }).auth.kind).toBe('dev');
   });
 });

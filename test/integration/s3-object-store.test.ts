@@ -16,7 +16,28 @@ import {
   ObjectStoreError,
 } from '../../shared/ports/object-store.js';
 
-/** A server the suite runs against: the embedded store always, plus `S3_ENDPOINT` when set. */
+/**
+ * What a store is known not to enforce. Each gap skips the tests that check it on that store,
+ * and is the reason the service never relies on it: it signs create-once and lengths for the
+ * stores that do, computes checksums where the store reports none, and stores a safe
+ * Content-Type and Content-Disposition on every object.
+ */
+type Gap =
+  /** Accepts any signature or none: lengths, types and expiry signed into URLs are not held. */
+  | 'signatures'
+  /** Neither requires nor verifies `x-amz-checksum-sha256`. */
+  | 'checksums'
+  /** Ignores a POST policy's `content-length-range`. */
+  | 'post-policy'
+  /** Ignores `response-content-type`/`response-content-disposition` on presigned GETs. */
+  | 'response-overrides'
+  /** Answers an unparseable 500 (not NoSuchUpload) to completing an aborted upload. */
+  | 'complete-after-abort';
+
+/**
+ * A server the suite runs against: the embedded store and moto always (moto where python3 has
+ * it; CI requires it), plus `S3_ENDPOINT` when set.
+ */
 interface Target {
   name: string;
   endpoint: string;
@@ -24,6 +45,7 @@ interface Target {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** An existing bucket to use; otherwise the suite creates (and removes) its own. */
   bucket?: string;
+  gaps: ReadonlySet<Gap>;
 }
 
 /** What fetch and Blob accept as a body (a view on a plain ArrayBuffer). */
@@ -44,8 +66,25 @@ const targets: Target[] = [
       accessKeyId: inject('stackConfig').s3AccessKeyId,
       secretAccessKey: inject('stackConfig').s3SecretAccessKey,
     },
+    gaps: new Set(),
   },
 ];
+const moto = inject('moto');
+if (moto.endpoint) {
+  targets.push({
+    name: 'moto',
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'conformance', secretAccessKey: 'conformance' },
+    gaps: new Set<Gap>([
+      'signatures',
+      'checksums',
+      'post-policy',
+      'response-overrides',
+      'complete-after-abort',
+    ]),
+  });
+}
 const external = process.env.S3_ENDPOINT;
 if (external) {
   targets.push({
@@ -57,6 +96,7 @@ if (external) {
       secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? '',
     },
     bucket: process.env.S3_BUCKET,
+    gaps: new Set(),
   });
 }
 
@@ -116,89 +156,98 @@ describe.each(targets)('S3 object store against $name', (target) => {
       expect(await readAll(await store.stream(key('put/ok.txt')))).toEqual(Buffer.from(body));
     });
 
-    it('is refused for a longer body, another content type or after it expired', async () => {
-      // Prepare
-      const body = bytes('exactly this');
-      const input = {
-        key: key('put/refused.txt'),
-        contentType: 'text/plain',
-        contentDisposition: ATTACHMENT,
-        contentLength: body.length,
-      };
-      const upload = await store.presignPut({ ...input, expiresInSeconds: 60 });
-      vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime(Date.now() - 3_600_000);
-      const expired = await store
-        .presignPut({ ...input, expiresInSeconds: 60 })
-        .finally(() => vi.useRealTimers());
+    it.skipIf(target.gaps.has('signatures'))(
+      'is refused for a longer body, another content type or after it expired',
+      async () => {
+        // Prepare
+        const body = bytes('exactly this');
+        const input = {
+          key: key('put/refused.txt'),
+          contentType: 'text/plain',
+          contentDisposition: ATTACHMENT,
+          contentLength: body.length,
+        };
+        const upload = await store.presignPut({ ...input, expiresInSeconds: 60 });
+        vi.useFakeTimers({ toFake: ['Date'] });
+        vi.setSystemTime(Date.now() - 3_600_000);
+        const expired = await store
+          .presignPut({ ...input, expiresInSeconds: 60 })
+          .finally(() => vi.useRealTimers());
 
-      // Act
-      const longer = await fetch(upload.url, {
-        method: 'PUT',
-        headers: upload.headers,
-        body: bytes('exactly this!'),
-      });
-      const otherType = await fetch(upload.url, {
-        method: 'PUT',
-        headers: { 'Content-Type': 'text/html' },
-        body,
-      });
-      const late = await fetch(expired.url, { method: 'PUT', headers: expired.headers, body });
+        // Act
+        const longer = await fetch(upload.url, {
+          method: 'PUT',
+          headers: upload.headers,
+          body: bytes('exactly this!'),
+        });
+        const otherType = await fetch(upload.url, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'text/html' },
+          body,
+        });
+        const late = await fetch(expired.url, { method: 'PUT', headers: expired.headers, body });
 
-      // Assess
-      expect([longer.status, otherType.status, late.status]).toEqual([403, 403, 403]);
-      expect(await store.head(input.key)).toBeNull();
-    });
+        // Assess
+        expect([longer.status, otherType.status, late.status]).toEqual([403, 403, 403]);
+        expect(await store.head(input.key)).toBeNull();
+      },
+    );
 
-    it('signs a declared sha256 as a header the client must send', async () => {
-      // Prepare
-      const body = bytes('checksummed');
-      const upload = await store.presignPut({
-        key: key('put/sha.txt'),
-        contentType: 'text/plain',
-        contentDisposition: ATTACHMENT,
-        contentLength: body.length,
-        checksumSha256Base64: sha256Base64(body),
-        expiresInSeconds: 60,
-      });
-      const { 'x-amz-checksum-sha256': checksum, ...withoutChecksum } = upload.headers;
+    it.skipIf(target.gaps.has('checksums'))(
+      'signs a declared sha256 as a header the client must send',
+      async () => {
+        // Prepare
+        const body = bytes('checksummed');
+        const upload = await store.presignPut({
+          key: key('put/sha.txt'),
+          contentType: 'text/plain',
+          contentDisposition: ATTACHMENT,
+          contentLength: body.length,
+          checksumSha256Base64: sha256Base64(body),
+          expiresInSeconds: 60,
+        });
+        const { 'x-amz-checksum-sha256': checksum, ...withoutChecksum } = upload.headers;
 
-      // Act
-      const missing = await fetch(upload.url, { method: 'PUT', headers: withoutChecksum, body });
-      const sent = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body });
+        // Act
+        const missing = await fetch(upload.url, { method: 'PUT', headers: withoutChecksum, body });
+        const sent = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body });
 
-      // Assess
-      const url = new URL(upload.url);
-      expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('x-amz-checksum-sha256');
-      expect(url.searchParams.has('x-amz-checksum-sha256')).toBe(false);
-      expect(checksum).toBe(sha256Base64(body));
-      expect(missing.status).toBe(403);
-      expect(sent.status).toBe(200);
-    });
+        // Assess
+        const url = new URL(upload.url);
+        expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('x-amz-checksum-sha256');
+        expect(url.searchParams.has('x-amz-checksum-sha256')).toBe(false);
+        expect(checksum).toBe(sha256Base64(body));
+        expect(missing.status).toBe(403);
+        expect(sent.status).toBe(200);
+      },
+    );
 
-    it('is refused when the body does not match the declared sha256', async () => {
-      // Prepare
-      const body = bytes('the real one');
-      const upload = await store.presignPut({
-        key: key('put/bad-sha.txt'),
-        contentType: 'text/plain',
-        contentDisposition: ATTACHMENT,
-        contentLength: body.length,
-        checksumSha256Base64: sha256Base64(body),
-        expiresInSeconds: 60,
-      });
+    it.skipIf(target.gaps.has('checksums'))(
+      'is refused when the body does not match the declared sha256',
+      async () => {
+        // Prepare
+        const body = bytes('the real one');
+        const upload = await store.presignPut({
+          key: key('put/bad-sha.txt'),
+          contentType: 'text/plain',
+          contentDisposition: ATTACHMENT,
+          contentLength: body.length,
+          checksumSha256Base64: sha256Base64(body),
+          expiresInSeconds: 60,
+        });
 
-      // Act
-      const response = await fetch(upload.url, {
-        method: 'PUT',
-        headers: upload.headers,
-        body: bytes('the fake one'),
-      });
+        // Act
+        const response = await fetch(upload.url, {
+          method: 'PUT',
+          headers: upload.headers,
+          body: bytes('the fake one'),
+        });
 
-      // Assess
-      expect(response.ok).toBe(false);
-      expect(await store.head(key('put/bad-sha.txt'))).toBeNull();
-    });
+        // Assess
+        expect(response.ok).toBe(false);
+        expect(await store.head(key('put/bad-sha.txt'))).toBeNull();
+      },
+    );
   });
 
   describe('presigned POST', () => {
@@ -255,7 +304,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       );
     });
 
-    it('is refused for a body of another length', async () => {
+    it.skipIf(target.gaps.has('post-policy'))('is refused for a body of another length', async () => {
       // Prepare
       const post = await store.presignPost({
         key: key('post/refused.txt'),
@@ -278,27 +327,30 @@ describe.each(targets)('S3 object store against $name', (target) => {
   });
 
   describe('presigned GET', () => {
-    it('answers the bytes with the overridden type and disposition', async () => {
-      // Prepare
-      const body = bytes('%PDF-1.7 not really');
-      await store.put({ key: key('get/doc'), body, contentType: 'application/pdf' });
-      const disposition = `attachment; filename="Q3 report.pdf"; filename*=UTF-8''Q3%20r%C3%A9port.pdf`;
+    it.skipIf(target.gaps.has('response-overrides'))(
+      'answers the bytes with the overridden type and disposition',
+      async () => {
+        // Prepare
+        const body = bytes('%PDF-1.7 not really');
+        await store.put({ key: key('get/doc'), body, contentType: 'application/pdf' });
+        const disposition = `attachment; filename="Q3 report.pdf"; filename*=UTF-8''Q3%20r%C3%A9port.pdf`;
 
-      // Act
-      const url = await store.presignGet({
-        key: key('get/doc'),
-        expiresInSeconds: 60,
-        responseContentType: 'application/octet-stream',
-        responseContentDisposition: disposition,
-      });
-      const response = await fetch(url);
+        // Act
+        const url = await store.presignGet({
+          key: key('get/doc'),
+          expiresInSeconds: 60,
+          responseContentType: 'application/octet-stream',
+          responseContentDisposition: disposition,
+        });
+        const response = await fetch(url);
 
-      // Assess
-      expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toBe('application/octet-stream');
-      expect(response.headers.get('content-disposition')).toBe(disposition);
-      expect(Buffer.from(await response.arrayBuffer())).toEqual(Buffer.from(body));
-    });
+        // Assess
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('application/octet-stream');
+        expect(response.headers.get('content-disposition')).toBe(disposition);
+        expect(Buffer.from(await response.arrayBuffer())).toEqual(Buffer.from(body));
+      },
+    );
   });
 
   describe('multipart upload', () => {
@@ -372,7 +424,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
       await store.abortMultipartUpload({ key: target, uploadId });
     });
 
-    it('forgets an aborted upload', async () => {
+    it.skipIf(target.gaps.has('complete-after-abort'))('forgets an aborted upload', async () => {
       // Prepare
       const target = key('multipart/aborted.bin');
       const { uploadId } = await store.createMultipartUpload({
@@ -396,7 +448,7 @@ describe.each(targets)('S3 object store against $name', (target) => {
         contentLength: 9,
         expiresInSeconds: 60,
       });
-      expect((await fetch(partUrl, { method: 'PUT', body: bytes('late part') })).status).toBe(404);
+      expect((await fetch(partUrl.url, { method: 'PUT', body: bytes('late part') })).status).toBe(404);
       expect(await store.head(target)).toBeNull();
     });
   });
@@ -448,29 +500,32 @@ describe.each(targets)('S3 object store against $name', (target) => {
       });
     });
 
-    it('fails with an ObjectStoreError that names the operation, not the credentials', async () => {
-      // Prepare
-      const strangerClient = createS3Client({
-        region: target.region,
-        endpoint: target.endpoint,
-        forcePathStyle: true,
-        credentials: { accessKeyId: target.credentials.accessKeyId, secretAccessKey: 'wrong-secret' },
-        maxAttempts: 1,
-      });
-      const stranger = createS3ObjectStore({ client: strangerClient, bucket });
+    it.skipIf(target.gaps.has('signatures'))(
+      'fails with an ObjectStoreError that names the operation, not the credentials',
+      async () => {
+        // Prepare
+        const strangerClient = createS3Client({
+          region: target.region,
+          endpoint: target.endpoint,
+          forcePathStyle: true,
+          credentials: { accessKeyId: target.credentials.accessKeyId, secretAccessKey: 'wrong-secret' },
+          maxAttempts: 1,
+        });
+        const stranger = createS3ObjectStore({ client: strangerClient, bucket });
 
-      // Act
-      const error = await stranger
-        .put({ key: key('write/denied'), body: bytes('x'), contentType: 'text/plain' })
-        .catch((e) => e)
-        .finally(() => strangerClient.destroy());
+        // Act
+        const error = await stranger
+          .put({ key: key('write/denied'), body: bytes('x'), contentType: 'text/plain' })
+          .catch((e) => e)
+          .finally(() => strangerClient.destroy());
 
-      // Assess
-      expect(error).toBeInstanceOf(ObjectStoreError);
-      expect(error.message).toContain('put');
-      expect(error.message).not.toContain('wrong-secret');
-      expect(error.message).not.toContain(target.credentials.secretAccessKey);
-    });
+        // Assess
+        expect(error).toBeInstanceOf(ObjectStoreError);
+        expect(error.message).toContain('put');
+        expect(error.message).not.toContain('wrong-secret');
+        expect(error.message).not.toContain(target.credentials.secretAccessKey);
+      },
+    );
 
     it('lists in pages and deletes more keys than one DeleteObjects call takes', async () => {
       // Prepare
@@ -744,14 +799,14 @@ async function uploadPart(
   partNumber: number,
   body: Bytes,
 ): Promise<string> {
-  const url = await store.presignUploadPart({
+  const { url, headers } = await store.presignUploadPart({
     key,
     uploadId,
     partNumber,
     contentLength: body.length,
     expiresInSeconds: 60,
   });
-  const response = await fetch(url, { method: 'PUT', body });
+  const response = await fetch(url, { method: 'PUT', headers, body });
   expect(response.status).toBe(200);
   const etag = response.headers.get('etag');
   if (!etag) throw new Error('the part answer has no ETag');

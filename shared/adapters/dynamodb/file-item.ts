@@ -78,6 +78,7 @@ export const fileItem = {
       multipart: file.multipart ? { ...file.multipart } : null,
       objectKey: file.objectKey,
       validatedObject: file.validatedObject ? { ...file.validatedObject } : null,
+      ...(file.verifying ? { verifying: true } : {}),
       // DynamoDB stores no empty sets: no references means no attribute.
       ...(refs.size > 0 ? { refs } : {}),
     };
@@ -113,6 +114,7 @@ export const fileItem = {
       validatedObject: read.isNull('validatedObject')
         ? null
         : validatedObjectFrom(read.map('validatedObject')),
+      ...(item.verifying === true && status === 'pending' ? { verifying: true } : {}),
       // Written by the preview repository, only once a preview is asked for or rendered.
       ...(PREVIEW_STATUSES.includes(item.previewStatus as PreviewStatus)
         ? { previewStatus: item.previewStatus as PreviewStatus }
@@ -129,6 +131,7 @@ function multipartFrom(map: Record<string, unknown>): MultipartState {
     uploadId: read.string('uploadId'),
     partSize: read.number('partSize'),
     partCount: read.number('partCount'),
+    ...(map.partChecksums === true ? { partChecksums: true } : {}),
   };
 }
 

@@ -74,6 +74,34 @@ export function createFileRepository(ctx: TableContext): FileRepository {
     }
   };
 
+  /**
+   * A pending file lives on until `until` (never shortened): its record and its place in the
+   * sweep index move together, conditional on it still being pending.
+   */
+  const pendingUntil = (file: FileRecord, until: string, verifying: boolean) => {
+    const sweep = fileItem.sweepKeys(file.tenantId, file.id, 'pending', until);
+    return conditional(
+      ctx.client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: fileItem.key(file.tenantId, file.id),
+          UpdateExpression: `SET uploadExpiresAt = :until, GSI3SK = :sk${verifying ? ', verifying = :true' : ''}`,
+          // A verification window replaces the expiry; an extension only ever moves it later.
+          ConditionExpression: verifying
+            ? '#status = :pending'
+            : '#status = :pending AND (attribute_not_exists(uploadExpiresAt) OR uploadExpiresAt < :until)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':until': until,
+            ':sk': sweep.GSI3SK,
+            ':pending': 'pending',
+            ...(verifying ? { ':true': true } : {}),
+          },
+        }),
+      ),
+    );
+  };
+
   return {
     async createPending(file) {
       if (file.status !== 'pending') {
@@ -163,7 +191,7 @@ export function createFileRepository(ctx: TableContext): FileRepository {
             // Leaving pending also leaves the sweep index.
             expression:
               'SET #status = :to, mimeType = :mimeType, sha256 = :sha256, validatedObject = :object, ' +
-              'updatedAt = :at REMOVE GSI3PK, GSI3SK',
+              'updatedAt = :at REMOVE GSI3PK, GSI3SK, verifying',
             values: {
               ':to': 'active',
               ':mimeType': changes.mimeType,
@@ -182,7 +210,8 @@ export function createFileRepository(ctx: TableContext): FileRepository {
       return leaving(file, [
         {
           Update: fileUpdate(file, 'pending', {
-            expression: 'SET #status = :to, rejectionReason = :reason, updatedAt = :at REMOVE GSI3PK, GSI3SK',
+            expression:
+              'SET #status = :to, rejectionReason = :reason, updatedAt = :at REMOVE GSI3PK, GSI3SK, verifying',
             values: { ':to': 'rejected', ':reason': reason, ':at': at },
           }),
         },
@@ -263,6 +292,14 @@ export function createFileRepository(ctx: TableContext): FileRepository {
         }
         throw error;
       }
+    },
+
+    extendUpload(file, until) {
+      return pendingUntil(file, until, false);
+    },
+
+    markVerifying(file, until) {
+      return pendingUntil(file, until, true);
     },
 
     /**

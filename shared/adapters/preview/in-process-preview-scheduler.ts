@@ -23,7 +23,10 @@ export function createInProcessPreviewScheduler(opts: {
   concurrency?: number;
   /** Waiting renders beyond this are dropped (they are rendered on demand instead). @default 1000 */
   maxQueued?: number;
+  /** What the jobs are, in log lines (the same queue runs checksum checks). @default 'preview' */
+  job?: string;
 }): InProcessPreviewScheduler {
+  const job = opts.job ?? 'preview';
   const concurrency = opts.concurrency ?? 1;
   const maxQueued = opts.maxQueued ?? 1000;
   const queue: [string, string][] = [];
@@ -41,7 +44,7 @@ export function createInProcessPreviewScheduler(opts: {
       running += 1;
       run(tenantId, fileId)
         .catch((error) =>
-          opts.logger.error('scheduled preview failed', { tenantId, fileId, error: String(error) }),
+          opts.logger.error(`scheduled ${job} failed`, { tenantId, fileId, error: String(error) }),
         )
         .finally(() => {
           running -= 1;
@@ -55,7 +58,7 @@ export function createInProcessPreviewScheduler(opts: {
     schedule(tenantId, fileId) {
       if (stopped) return;
       if (queue.length >= maxQueued) {
-        opts.logger.warn('preview queue full; rendering on demand instead', { tenantId, fileId });
+        opts.logger.warn(`${job} queue full; dropped until asked again`, { tenantId, fileId });
         return;
       }
       queue.push([tenantId, fileId]);

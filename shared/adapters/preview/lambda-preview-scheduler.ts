@@ -35,7 +35,10 @@ export function createLambdaPreviewScheduler(opts: {
   /** @default 10000 */
   repeatAfterMs?: number;
   now?: () => number;
+  /** What the jobs are, in log lines. @default 'preview' */
+  job?: string;
 }): LambdaPreviewScheduler {
+  const job = opts.job ?? 'preview';
   const repeatAfterMs = opts.repeatAfterMs ?? 10_000;
   const now = opts.now ?? Date.now;
   const sending = new Set<Promise<void>>();
@@ -53,7 +56,7 @@ export function createLambdaPreviewScheduler(opts: {
     } catch (error) {
       // Not fatal: the preview is rendered when it is next asked for.
       lastSent.delete(`${request.tenantId}/${request.fileId}`);
-      opts.logger.warn('preview render not scheduled', { fileId: request.fileId, error: String(error) });
+      opts.logger.warn(`${job} not scheduled`, { fileId: request.fileId, error: String(error) });
     }
   };
 

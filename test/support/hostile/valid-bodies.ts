@@ -39,13 +39,19 @@ export const VALID_BODIES: Record<string, (n: number) => Record<string, unknown>
   InitiateUploadRequest: (n) => ({
     filename: `upload ${n}.txt`,
     contentType: 'text/plain',
-    size: 3,
+    // The smallest multipart upload, so that partSha256 (multipart only) is valid too.
+    size: 8 * 1024 * 1024,
     sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     references: [{ entityType: 'ticket', entityId: 'T-1' }],
-    multipart: false,
+    multipart: true,
+    partSha256: ['ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
     uploadMethod: 'PUT',
   }),
   CompleteUploadRequest: () => ({ parts: [{ partNumber: 1, etag: '"0123"' }] }),
+  PartUrlsRequest: () => ({
+    partNumbers: [1],
+    partSha256: ['ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+  }),
   GrantRequest: () => ({ access: 'read' }),
   SetQuotaRequest: () => ({ limitBytes: null }),
 };

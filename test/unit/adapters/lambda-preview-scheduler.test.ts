@@ -83,7 +83,7 @@ describe('createLambdaPreviewScheduler', () => {
     await s.settled();
     expect(warnings).toEqual([
       {
-        message: 'preview render not scheduled',
+        message: 'preview not scheduled',
         fields: { fileId: 'F1', error: 'Error: TooManyRequestsException' },
       },
     ]);

@@ -86,8 +86,6 @@ describe('routes', () => {
    * with its handler, and a route listed here that exists fails the test.
    */
   const AWAITING_HANDLERS = new Map([
-    ['POST /v1/files/{fileId}/upload/parts', 'issue 10'],
-    ['GET /v1/files/{fileId}/upload', 'issue 10'],
     ['PATCH /v1/files/{fileId}', 'issue 13'],
     ['POST /v1/files/{fileId}/links', 'issue 13'],
     ['GET /v1/files/{fileId}/links', 'issue 13'],

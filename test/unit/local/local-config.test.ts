@@ -93,7 +93,9 @@ describe('readLocalConfig', () => {
   });
 
   it('takes HOST when FILESTORE_HOST is unset, FILESTORE_HOST first otherwise', () => {
-    expect(readLocalConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(readLocalConfig({ HOST: '0.0.0.0', FILESTORE_DEV_JWT_SECRET: 'our-own-secret' }).host).toBe(
+      '0.0.0.0',
+    );
     expect(readLocalConfig({ HOST: '0.0.0.0', FILESTORE_HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
   });
 

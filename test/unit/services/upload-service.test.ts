@@ -86,12 +86,14 @@ function fakeStore(given: Partial<ObjectStore>): ObjectStore {
     'presignGet',
     'createMultipartUpload',
     'presignUploadPart',
+    'listParts',
     'completeMultipartUpload',
     'abortMultipartUpload',
     'head',
     'readFirstBytes',
     'stream',
     'put',
+    'tag',
     'copy',
     'delete',
     'deleteMany',
@@ -205,7 +207,7 @@ describe('UploadService.initiate of a multipart upload', () => {
       createMultipartUpload: async () => ({ uploadId: 'mpu-2' }),
       presignUploadPart: async ({ partNumber, contentLength }) => {
         signed.push({ partNumber, contentLength });
-        return `https://store/part/${partNumber}`;
+        return { url: `https://store/part/${partNumber}`, headers: {} };
       },
     });
     const { services } = setup(store);
@@ -285,7 +287,7 @@ describe('UploadService.complete of a multipart upload', () => {
   async function pendingMultipart(store: ObjectStore) {
     Object.assign(store, {
       createMultipartUpload: async () => ({ uploadId: 'mpu-1' }),
-      presignUploadPart: async () => 'https://store/part',
+      presignUploadPart: async () => ({ url: 'https://store/part', headers: {} }),
     });
     const ctx = setup(store);
     const { file } = await ctx.services.uploads.initiate(actor, bucket.id, { ...csvUpload, multipart: true });

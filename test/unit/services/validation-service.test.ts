@@ -187,6 +187,8 @@ function recordingStore(bytes: Buffer, head: Partial<ObjectHead> = {}) {
     copy: async (input: { sourceKey: string; destinationKey: string }) =>
       void calls.push({ op: 'copy', key: input.destinationKey }),
     delete: async (key: string, versionId?: string) => void calls.push({ op: 'delete', key, versionId }),
+    tag: async (input: { key: string; versionId?: string; tags: Record<string, string> }) =>
+      void calls.push({ op: 'tag', key: input.key, versionId: input.versionId, version: input.tags }),
   } as unknown as ObjectStore;
   return { store, calls };
 }
@@ -279,26 +281,67 @@ describe('ValidationService reads the object it judged (API.md 13.1)', () => {
     expect(activations).toEqual([expect.objectContaining({ validatedObject: seen })]);
   });
 
+  it('on SIZE_MISMATCH deletes the exact version, quarantining nothing', async () => {
+    const { store, calls } = recordingStore(PDF_START);
+    const file = pendingFile(PDF_START.length + 1);
+    const { validation } = validationOver(store, file);
+
+    const outcome = await validation.validateArrival(file, 'system');
+
+    expect(outcome).toMatchObject({ kind: 'rejected', file: { rejectionReason: 'SIZE_MISMATCH' } });
+    expect(calls.filter((c) => c.op === 'copy' || c.op === 'tag')).toEqual([]);
+    expect(calls.filter((c) => c.op === 'delete')).toEqual([
+      { op: 'delete', key: file.objectKey, versionId: 'v-1' },
+    ]);
+  });
+
+  it('on MIME_TYPE_MISMATCH on a versioned store tags the version and hides it, copying nothing of any size', async () => {
+    const bytes = Buffer.from('<html>not a pdf</html>');
+    const { store, calls } = recordingStore(bytes);
+    const file = pendingFile(bytes.length);
+    const { validation } = validationOver(store, file);
+
+    const outcome = await validation.validateArrival(file, 'system');
+
+    expect(outcome).toMatchObject({ kind: 'rejected', file: { rejectionReason: 'MIME_TYPE_MISMATCH' } });
+    expect(calls.filter((c) => c.op === 'copy' || c.op === 'tag' || c.op === 'delete')).toEqual([
+      { op: 'tag', key: file.objectKey, versionId: 'v-1', version: { 'stowage-quarantine': 'true' } },
+      // Without a version id: a delete marker, behind which the tagged version stays unreadable.
+      { op: 'delete', key: file.objectKey, versionId: undefined },
+    ]);
+  });
+
   it.each([
-    ['SIZE_MISMATCH', 1, false],
-    ['MIME_TYPE_MISMATCH', 0, true],
-  ] as const)(
-    'on %s deletes the exact version, quarantining only type rejections',
-    async (reason, extra, quarantined) => {
-      const bytes = reason === 'MIME_TYPE_MISMATCH' ? Buffer.from('<html>not a pdf</html>') : PDF_START;
-      const { store, calls } = recordingStore(bytes);
-      const file = pendingFile(bytes.length + extra);
-      const { validation } = validationOver(store, file);
+    ['copies it to quarantine/ when one CopyObject can', 1024, 1],
+    ['deletes it without a copy above 5 GB', 6 * 1024 ** 3, 0],
+  ])('on MIME_TYPE_MISMATCH on an unversioned store %s', async (_, size, copies) => {
+    const bytes = Buffer.from('<html>not a pdf</html>');
+    const { store, calls } = recordingStore(bytes, { versionId: null, size });
+    const file = pendingFile(size);
+    const { validation } = validationOver(store, file);
 
-      const outcome = await validation.validateArrival(file, 'system');
+    const outcome = await validation.validateArrival(file, 'system');
 
-      expect(outcome).toMatchObject({ kind: 'rejected', file: { rejectionReason: reason } });
-      expect(calls.some((c) => c.op === 'copy')).toBe(quarantined);
-      expect(calls.filter((c) => c.op === 'delete')).toEqual([
-        { op: 'delete', key: file.objectKey, versionId: 'v-1' },
-      ]);
-    },
-  );
+    expect(outcome).toMatchObject({ kind: 'rejected', file: { rejectionReason: 'MIME_TYPE_MISMATCH' } });
+    expect(calls.filter((c) => c.op === 'copy')).toHaveLength(copies);
+    expect(calls.filter((c) => c.op === 'delete')).toEqual([
+      { op: 'delete', key: file.objectKey, versionId: undefined },
+    ]);
+  });
+
+  it('still deletes the object when its quarantine fails', async () => {
+    const bytes = Buffer.from('<html>not a pdf</html>');
+    const { store, calls } = recordingStore(bytes);
+    Object.assign(store, { tag: async () => Promise.reject(new Error('AccessDenied')) });
+    const file = pendingFile(bytes.length);
+    const { validation } = validationOver(store, file);
+
+    await validation.validateArrival(file, 'system');
+
+    expect(calls.filter((c) => c.op === 'delete')).toEqual([
+      { op: 'delete', key: file.objectKey, versionId: 'v-1' },
+    ]);
+  });
 });
 
 describe('ValidationService.onObjectCreated of objects no pending file waits for (API.md 13.1)', () => {
