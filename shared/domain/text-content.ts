@@ -1,4 +1,3 @@
-import { XMLValidator } from 'fast-xml-parser';
 import { canonicalMimeType, isKindOf } from './mime-relations.js';
 
 /**
@@ -216,10 +215,35 @@ function xmlStart(input: string, complete: boolean, root: 'svg' | null): TextVer
   if (root === 'svg' && localName !== 'svg')
     return { ok: false, reason: `root element is <${tag[0].slice(1)}>, not <svg>` };
   if (complete) {
-    const valid = XMLValidator.validate(text);
-    if (valid !== true) return { ok: false, reason: `not well-formed: ${valid.err.msg}` };
+    const problem = elementsBalance(text, i);
+    if (problem) return { ok: false, reason: `not well-formed: ${problem}` };
   }
   return { ok: true };
+}
+
+/**
+ * Elements nest and close, one root, from `start` on (comments, CDATA, processing instructions
+ * skipped): the structure of well-formedness, without a parser in every function bundle.
+ */
+function elementsBalance(text: string, start: number): string | null {
+  const open: string[] = [];
+  let roots = 0;
+  const markup =
+    /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|</g;
+  markup.lastIndex = start;
+  for (let m = markup.exec(text); m; m = markup.exec(text)) {
+    if (m[0] === '<') return `stray < at ${m.index}`;
+    const name = m[2];
+    if (!name) continue; // comment, CDATA, processing instruction
+    if (m[1]) {
+      if (open.pop() !== name) return `</${name}> closes nothing open`;
+    } else if (!m[4]) {
+      if (open.length === 0) roots++;
+      open.push(name);
+    } else if (open.length === 0) roots++;
+    if (roots > 1) return 'more than one root element';
+  }
+  return open.length > 0 ? `<${open[open.length - 1]}> is not closed` : null;
 }
 
 /** The index after a doctype's closing `>`, skipping an internal subset in brackets; -1 if cut. */

@@ -198,12 +198,7 @@ export class ValidationService {
     if (head.size > maxFileSize) return reject('FILE_TOO_LARGE');
     if (head.size !== file.size) return reject('SIZE_MISMATCH');
 
-    // The first bytes only, grown where a format needs it, bounded whatever the size (API.md 6).
-    const detection = await detectContent(
-      async (length) => (await store.readFirstBytes(file.objectKey, length, object)) ?? new Uint8Array(),
-      head.size,
-      this.deps.settings.sniffBytes,
-    );
+    const detection = await this.detect(store, file, head, object);
     const detected = detection.mime;
     const type = judgeType(file.declaredMimeType, detection);
     const allowed = bucket?.allowedMimeTypes ?? null;
@@ -220,6 +215,15 @@ export class ValidationService {
     const checked = await this.checksumMatches(store, file, head, object);
     if (checked === 'too-big') return { ...verdict, verifyLater: true };
     return checked ? verdict : reject('CHECKSUM_MISMATCH', detected);
+  }
+
+  /** The first bytes only, grown where a format needs it, bounded whatever the size (API.md 6). */
+  private detect(store: ObjectStore, file: FileRecord, head: ObjectHead, object: ValidatedObject) {
+    return detectContent(
+      async (length) => (await store.readFirstBytes(file.objectKey, length, object)) ?? new Uint8Array(),
+      head.size,
+      this.deps.settings.sniffBytes,
+    );
   }
 
   /**
@@ -272,10 +276,9 @@ export class ValidationService {
     const actual = await this.hashOf(store, file, object);
     const matches = actual === Buffer.from(file.sha256, 'hex').toString('base64');
     // The type was judged before the file was marked verifying; it is detected again, not stored.
-    const detected = await detectMimeType(
-      (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes, object)) ?? new Uint8Array(),
-    );
-    const type = judgeType(file.declaredMimeType, detected);
+    const detection = await this.detect(store, file, head, object);
+    const detected = detection.mime;
+    const type = judgeType(file.declaredMimeType, detection);
     const verdict = matches
       ? { reason: null, mimeType: type.mimeType, detected, verifyLater: false }
       : { reason: 'CHECKSUM_MISMATCH' as const, mimeType: file.mimeType, detected, verifyLater: false };

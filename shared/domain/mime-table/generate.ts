@@ -1,13 +1,16 @@
 /**
- * Regenerates `shared-mime-info.json` from the machine's shared-mime-info database (Debian's
- * `shared-mime-info` package, /usr/share/mime): its aliases, its subclass relations and its
- * `*.ext` globs, the table a Linux browser labels uploads with. Run by hand when the database
- * is updated: `npx tsx shared/domain/mime-table/generate.ts`. Nothing reads /usr/share/mime at
- * run time.
+ * Regenerates `mime-table.json` from two maintained tables: the machine's shared-mime-info
+ * database (Debian's `shared-mime-info` package, /usr/share/mime: its aliases, its subclass
+ * relations and its `*.ext` globs, what a Linux browser labels uploads with) and mime-db (the
+ * npm package: each type's extensions, what most servers and other browsers use). Run by hand
+ * when either is updated: `npx tsx shared/domain/mime-table/generate.ts`. Nothing reads
+ * /usr/share/mime or mime-db at run time: the functions carry only this compact table.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { supportedExtensions } from 'file-type';
+import mimeDb from 'mime-db';
 
 const root = process.argv[2] ?? '/usr/share/mime';
 const lines = (name: string) =>
@@ -22,13 +25,19 @@ const pairs = (name: string) =>
     .sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
 
 const extensions: Record<string, string[]> = {};
+const addExtension = (ext: string, type: string) => {
+  if (type === 'application/octet-stream') return;
+  const list = extensions[ext] ?? [];
+  extensions[ext] = list;
+  if (!list.includes(type)) list.push(type);
+};
+for (const [type, entry] of Object.entries(mimeDb))
+  for (const ext of entry.extensions ?? []) addExtension(ext, type);
 for (const line of lines('globs2')) {
   const [, type, glob] = line.split(':');
   const ext = /^\*\.([a-z0-9_+-]+)$/i.exec(glob ?? '')?.[1]?.toLowerCase();
   if (!type || !ext) continue;
-  const list = extensions[ext] ?? [];
-  extensions[ext] = list;
-  if (!list.includes(type.toLowerCase())) list.push(type.toLowerCase());
+  addExtension(ext, type.toLowerCase());
 }
 const version = /Version: (\S+)/.exec(
   (() => {
@@ -44,13 +53,28 @@ const version = /Version: (\S+)/.exec(
   })(),
 )?.[1];
 
+const mimeDbVersion = JSON.parse(
+  readFileSync(new URL(import.meta.resolve('mime-db/package.json')), 'utf8'),
+).version;
 const table = {
-  source: `shared-mime-info ${version ?? '(version unknown)'}: aliases, subclasses, *.ext globs (type names only)`,
-  aliases: pairs('aliases'),
-  subclasses: pairs('subclasses'),
-  extensions: Object.fromEntries(Object.entries(extensions).sort(([a], [b]) => a.localeCompare(b))),
+  source: `shared-mime-info ${version ?? '(version unknown)'} (aliases, subclasses, *.ext globs: type names only) and mime-db ${mimeDbVersion} (extensions)`,
+  // `alias canonical` and `child parent`, one string a row, for the same reason.
+  aliases: pairs('aliases').map((p) => p.join(' ')),
+  // "is text" is judged by the bytes (text-content.ts), never by a detected `text/plain`.
+  subclasses: pairs('subclasses')
+    .filter(([, parent]) => parent !== 'text/plain')
+    .map((p) => p.join(' ')),
+  // `ext: "type type"`: one string a row keeps the table small in every function bundle.
+  extensions: Object.fromEntries(
+    Object.entries(extensions)
+      // Only rows that relate something: an extension file-type detects, or one several types
+      // share (a single unrelated type per extension tells the judgement nothing).
+      .filter(([ext, types]) => types.length > 1 || supportedExtensions.has(ext as never))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([ext, types]) => [ext, types.join(' ')]),
+  ),
 };
-const out = join(dirname(fileURLToPath(import.meta.url)), 'shared-mime-info.json');
+const out = join(dirname(fileURLToPath(import.meta.url)), 'mime-table.json');
 writeFileSync(out, `${JSON.stringify(table)}\n`);
 console.log(
   `${out}: ${table.aliases.length} aliases, ${table.subclasses.length} subclasses, ${Object.keys(extensions).length} extensions`,
