@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { startLocalStack } from '../local/stack.js';
 import { bundlesBench } from './bundles.bench.js';
 import { embeddedS3Bench } from './embedded-s3.bench.js';
+import { imageDecodersBench } from './image-decoders.bench.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { type BenchReport, renderTable } from './lib/report.js';
@@ -21,6 +22,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'validation', run: validationBench },
   { name: 'validation-memory', run: validationMemoryBench },
   { name: 'preview', run: previewBench },
+  { name: 'image-decoders', run: imageDecodersBench },
   { name: 'bundles', run: bundlesBench },
   { name: 'embedded-s3', run: embeddedS3Bench },
 ];

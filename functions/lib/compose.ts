@@ -9,6 +9,11 @@ import { createGuardedAgents } from '../../shared/adapters/guarded-http.js';
 import { createJsonLogger } from '../../shared/adapters/json-logger.js';
 import { createLocalSecretStore } from '../../shared/adapters/local-secret-store.js';
 import {
+  chromiumAvailable,
+  createChromiumPreviewRenderer,
+} from '../../shared/adapters/preview/chromium-preview-renderer.js';
+import { createCompositePreviewRenderer } from '../../shared/adapters/preview/composite-preview-renderer.js';
+import {
   createInProcessPreviewScheduler,
   type InProcessPreviewScheduler,
 } from '../../shared/adapters/preview/in-process-preview-scheduler.js';
@@ -287,6 +292,17 @@ function tenantScopedFactories(config: StowageConfig, logger: Logger) {
 export const composeFromEnv = (env: NodeJS.ProcessEnv) => compose(readConfig(env));
 
 function previewRenderer(config: StowageConfig, logger: Logger) {
+  const raster = rasterRenderer(config, logger);
+  const { browser, chromiumPath, renderTimeoutMs: timeoutMs } = config.previews;
+  // Chromium runs in its own processes: a page it cannot draw cannot take this one down.
+  if (browser === 'off' || !chromiumAvailable(chromiumPath)) return raster;
+  return createCompositePreviewRenderer([
+    raster,
+    createChromiumPreviewRenderer({ executablePath: chromiumPath, timeoutMs }),
+  ]);
+}
+
+function rasterRenderer(config: StowageConfig, logger: Logger) {
   const { maxSourceBytes, renderTimeoutMs: timeoutMs } = config.previews;
   if (config.previews.isolation === 'none')
     return createPdfjsCanvasPreviewRenderer({ maxSourceBytes, timeoutMs });

@@ -109,6 +109,14 @@ export interface StowageConfig {
     renderMaxMemoryBytes: number;
     /** `PREVIEW_HOST_MODULE`: the bundled `render-host` module, when it is not beside the renderer. */
     hostModule: string | null;
+    /**
+     * `PREVIEW_BROWSER`: `auto` (the default) draws SVG, text, Markdown, CSV and HTML with
+     * Chromium where one can be had without a download (`CHROMIUM_PATH`, or the binary inside
+     * @sparticuz/chromium); `off` never starts a browser (those types answer 415).
+     */
+    browser: 'auto' | 'off';
+    /** `CHROMIUM_PATH`: a Chromium binary, e.g. Debian's /usr/bin/chromium. */
+    chromiumPath: string | null;
   };
   secrets:
     | { kind: 'local-file'; dataDir: string; keyBase64: string | null }
@@ -218,6 +226,8 @@ export function readConfig(env: Env): StowageConfig {
       renderProcesses: int(env, 'PREVIEW_RENDER_PROCESSES', 1, 1),
       renderMaxMemoryBytes: int(env, 'PREVIEW_RENDER_MAX_MEMORY_MB', 768, 128) * MiB,
       hostModule: env.PREVIEW_HOST_MODULE || null,
+      browser: oneOf(env, 'PREVIEW_BROWSER', ['auto', 'off'] as const, 'auto'),
+      chromiumPath: env.CHROMIUM_PATH || null,
     },
     secrets: env.SECRETS_PREFIX
       ? { kind: 'secrets-manager', prefix: env.SECRETS_PREFIX }

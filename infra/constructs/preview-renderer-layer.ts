@@ -15,7 +15,13 @@ export const PREVIEW_RENDERER_LAYER_DIR = path.join(REPO_ROOT, 'layers', 'previe
 export const RENDER_HOST_MODULE = '/opt/nodejs/render-host.mjs';
 
 /** What the render host imports at run time, each with the native package it needs on arm64. */
-const PACKAGES = ['pdfjs-dist', '@napi-rs/canvas', '@napi-rs/canvas-linux-arm64-gnu'] as const;
+const PACKAGES = [
+  'pdfjs-dist',
+  '@napi-rs/canvas',
+  '@napi-rs/canvas-linux-arm64-gnu',
+  'sharp',
+  '@img/sharp-linux-arm64',
+] as const;
 
 /**
  * Parts of pdfjs-dist the Node renderer never loads (it imports `legacy/build/pdf.mjs`, which
@@ -48,10 +54,10 @@ export function buildPreviewRendererLayer(outputDir: string, layerDir = PREVIEW_
   const to = path.join(outputDir, 'nodejs', 'node_modules');
   for (const pkg of PACKAGES) {
     const shipping = versionOf(from, pkg);
-    // The versions the tests ran (the native twin follows @napi-rs/canvas).
+    // The versions the tests ran (each native twin follows its package).
     const tested = versionOf(
       path.join(REPO_ROOT, 'node_modules'),
-      pkg.startsWith('@napi-rs/canvas-') ? '@napi-rs/canvas' : pkg,
+      pkg.startsWith('@napi-rs/canvas-') ? '@napi-rs/canvas' : pkg.startsWith('@img/sharp-') ? 'sharp' : pkg,
     );
     if (!shipping || shipping !== tested)
       throw new Error(
@@ -74,7 +80,7 @@ export function buildPreviewRendererLayer(outputDir: string, layerDir = PREVIEW_
     target: 'node22',
     minify: true,
     // Loaded from node_modules beside the host, on the first render.
-    external: ['pdfjs-dist', '@napi-rs/canvas'],
+    external: ['pdfjs-dist', '@napi-rs/canvas', 'sharp'],
     logLevel: 'warning',
   });
 }
@@ -98,7 +104,7 @@ export class PreviewRendererLayer extends Construct {
     super(scope, id);
     const layerDir = props.layerDir ?? PREVIEW_RENDERER_LAYER_DIR;
     this.layer = new lambda.LayerVersion(this, 'Layer', {
-      description: 'Stowage preview render host with pdf.js and @napi-rs/canvas (linux-arm64)',
+      description: 'Stowage preview render host with pdf.js, @napi-rs/canvas and sharp (linux-arm64)',
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       compatibleArchitectures: [lambda.Architecture.ARM_64],
       code: lambda.Code.fromAsset(layerDir, {

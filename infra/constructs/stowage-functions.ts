@@ -37,7 +37,15 @@ export function deployedEntries(): string[] {
 }
 
 /** Left out of the bundles: see BUNDLING. */
-export const PREVIEW_RENDERER_MODULES = ['@napi-rs/canvas', 'pdfjs-dist'] as const;
+export const PREVIEW_RENDERER_MODULES = [
+  '@napi-rs/canvas',
+  'pdfjs-dist',
+  'sharp',
+  // The browser that draws SVG, text and HTML is not in the render layer yet: without it a
+  // function finds no Chromium and answers those types 415.
+  'playwright-core',
+  '@sparticuz/chromium',
+] as const;
 
 /**
  * esbuild, locally (no Docker), one minified ES module per function holding only what it

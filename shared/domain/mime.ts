@@ -1,4 +1,5 @@
 import { validationFailed } from './errors.js';
+import { mimeAliases } from './mime-relations.js';
 
 const MIME = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
 const PATTERN = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
@@ -25,9 +26,15 @@ export function mimeMatches(mimeType: string, pattern: string): boolean {
   return mimeType === pattern;
 }
 
-/** `null` allowed list means any type. */
-export const isMimeAllowed = (mimeType: string, allowed: readonly string[] | null): boolean =>
-  allowed === null || allowed.some((p) => mimeMatches(mimeType, p));
+/**
+ * `null` allowed list means any type. Aliases match each other: a bucket that allows
+ * `image/vnd.microsoft.icon` allows what file-type names `image/x-icon`.
+ */
+export function isMimeAllowed(mimeType: string, allowed: readonly string[] | null): boolean {
+  if (allowed === null || allowed.some((p) => mimeMatches(mimeType, p))) return true;
+  const names = mimeAliases(mimeType);
+  return allowed.some((p) => [...names].some((name) => mimeMatches(name, p)));
+}
 
 // Types a browser would execute or render as active content: served as octet-stream.
 const ACTIVE_CONTENT = new Set([

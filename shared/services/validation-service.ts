@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { detectMimeType, judgeType } from '../domain/content-type-detection.js';
+import { detectContent, judgeType } from '../domain/content-type-detection.js';
 import type { RejectionReason } from '../domain/file-state.js';
 import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import { objectKeys, parseFileObjectKey } from '../domain/keys.js';
@@ -197,11 +197,15 @@ export class ValidationService {
     if (head.size > maxFileSize) return reject('FILE_TOO_LARGE');
     if (head.size !== file.size) return reject('SIZE_MISMATCH');
 
-    const firstBytes =
-      (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes, object)) ?? new Uint8Array();
-    const detected = await detectMimeType(firstBytes);
-    const type = judgeType(file.declaredMimeType, detected);
-    if (!isMimeAllowed(type.mimeType, bucket?.allowedMimeTypes ?? null))
+    const detection = await this.detect(store, file, head, object);
+    const detected = detection.mime;
+    const type = judgeType(file.declaredMimeType, detection);
+    const allowed = bucket?.allowedMimeTypes ?? null;
+    // A declaration the bytes bear out counts under the name the bucket was written with.
+    if (
+      !isMimeAllowed(type.mimeType, allowed) &&
+      !(type.declarationHolds && isMimeAllowed(file.declaredMimeType, allowed))
+    )
       return reject('MIME_TYPE_NOT_ALLOWED', detected);
     if (type.mismatch) return reject('MIME_TYPE_MISMATCH', detected);
 
@@ -210,6 +214,15 @@ export class ValidationService {
     const checked = await this.checksumMatches(store, file, head, object);
     if (checked === 'too-big') return { ...verdict, verifyLater: true };
     return checked ? verdict : reject('CHECKSUM_MISMATCH', detected);
+  }
+
+  /** The first bytes only, grown where a format needs it, bounded whatever the size (API.md 6). */
+  private detect(store: ObjectStore, file: FileRecord, head: ObjectHead, object: ValidatedObject) {
+    return detectContent(
+      async (length) => (await store.readFirstBytes(file.objectKey, length, object)) ?? new Uint8Array(),
+      head.size,
+      this.deps.settings.sniffBytes,
+    );
   }
 
   /**
@@ -262,10 +275,9 @@ export class ValidationService {
     const actual = await this.hashOf(store, file, object);
     const matches = actual === Buffer.from(file.sha256, 'hex').toString('base64');
     // The type was judged before the file was marked verifying; it is detected again, not stored.
-    const detected = await detectMimeType(
-      (await store.readFirstBytes(file.objectKey, this.deps.settings.sniffBytes, object)) ?? new Uint8Array(),
-    );
-    const type = judgeType(file.declaredMimeType, detected);
+    const detection = await this.detect(store, file, head, object);
+    const detected = detection.mime;
+    const type = judgeType(file.declaredMimeType, detection);
     const verdict = matches
       ? { reason: null, mimeType: type.mimeType, detected, verifyLater: false }
       : { reason: 'CHECKSUM_MISMATCH' as const, mimeType: file.mimeType, detected, verifyLater: false };

@@ -27,14 +27,29 @@ export interface PdfjsCanvasPreviewRendererOptions {
   readonly pdfjsDistDir?: string;
 }
 
-const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+/**
+ * Raster formats sharp (libvips) decodes: EXIF orientation applied, CMYK and 16-bit images
+ * turned into 8-bit sRGB. Its prebuilt libheif carries the AV1 decoder only: AVIF yes, HEIC no.
+ */
+const SHARP_TYPES = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/tiff',
+  'image/avif',
+]);
+/** Raster formats libvips has no loader for and Skia (the canvas) decodes. */
+const CANVAS_TYPES = new Set(['image/bmp', 'image/x-icon', 'image/vnd.microsoft.icon']);
 const PDF = 'application/pdf';
 
-/** The types pdf.js and the canvas draw: PDFs and the four raster formats browsers show. */
-export const drawsPreviewOf = (mimeType: string) => mimeType === PDF || IMAGE_TYPES.has(mimeType);
+/** The types drawn here: PDFs (pdf.js on the canvas) and raster images (sharp, or the canvas). */
+export const drawsPreviewOf = (mimeType: string) =>
+  mimeType === PDF || SHARP_TYPES.has(mimeType) || CANVAS_TYPES.has(mimeType);
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 type NapiCanvas = typeof import('@napi-rs/canvas');
+type Sharp = typeof import('sharp').default;
 
 /**
  * The default renderer: pdf.js (the legacy build, for Node) draws page 1 of a PDF onto an
@@ -60,6 +75,22 @@ export function createPdfjsCanvasPreviewRenderer(
   const maxAspect = opts.maxAspect ?? 4;
   const slots = semaphore(opts.concurrency ?? 2);
   let libraries: Promise<{ pdfjs: PdfJs; canvas: NapiCanvas; assets: PdfAssets }> | undefined;
+  let sharpLibrary: Promise<Sharp> | undefined;
+  const loadSharp = () => {
+    sharpLibrary ??= import('sharp')
+      .then((module) => {
+        const sharp = module.default;
+        // One render at a time per process: no thread pool or cache to hold memory between files.
+        sharp.concurrency(1);
+        sharp.cache(false);
+        return sharp;
+      })
+      .catch((error) => {
+        sharpLibrary = undefined;
+        throw error;
+      });
+    return sharpLibrary;
+  };
   const load = () => {
     libraries ??= (async () => {
       const [pdfjs, canvas] = await Promise.all([
@@ -124,14 +155,85 @@ export function createPdfjsCanvasPreviewRenderer(
     }
   }
 
-  async function renderImage(bytes: Uint8Array, width: number, deadline: Deadline): Promise<RenderedPreview> {
-    const header = imageDimensions(bytes);
-    if (!header) throw new PreviewFailedError('undecodable', 'The image header cannot be read.');
+  /** Refuses, from the header alone, an image with no pixels or more than may be decoded. */
+  function checkHeader(header: { width: number; height: number } | null, mimeType: string) {
+    if (!header) {
+      // sharp reads TIFF and AVIF headers itself (under the same pixel limit).
+      if (
+        SHARP_TYPES.has(mimeType) &&
+        !['image/png', 'image/jpeg', 'image/gif', 'image/webp'].includes(mimeType)
+      )
+        return;
+      throw new PreviewFailedError('undecodable', 'The image header cannot be read.');
+    }
+    if (header.width < 1 || header.height < 1)
+      throw new PreviewFailedError(
+        'undecodable',
+        `The image declares a size of ${header.width}x${header.height}.`,
+      );
     if (header.width * header.height > maxSourcePixels)
       throw new PreviewFailedError(
         'too-large',
         `The image is ${header.width}x${header.height} pixels; at most ${maxSourcePixels} are decoded.`,
       );
+  }
+
+  async function renderImage(
+    bytes: Uint8Array,
+    width: number,
+    deadline: Deadline,
+    mimeType: string,
+  ): Promise<RenderedPreview> {
+    checkHeader(imageDimensions(bytes), mimeType);
+    return SHARP_TYPES.has(mimeType)
+      ? renderWithSharp(bytes, width, deadline)
+      : renderWithCanvas(bytes, width, deadline);
+  }
+
+  async function renderWithSharp(
+    bytes: Uint8Array,
+    width: number,
+    deadline: Deadline,
+  ): Promise<RenderedPreview> {
+    const sharp = await loadSharp();
+    // Warnings (a truncated scan, a bad marker) still draw what decodes, as browsers do.
+    const source = () =>
+      sharp(bytes, { limitInputPixels: maxSourcePixels, failOn: 'error', animated: false });
+    let meta: Awaited<ReturnType<ReturnType<Sharp>['metadata']>>;
+    try {
+      meta = await source().metadata();
+    } catch (error) {
+      throw sharpVerdict(error);
+    }
+    // EXIF orientations 5 to 8 swap the sides.
+    const swapped = (meta.orientation ?? 1) >= 5;
+    const naturalWidth = (swapped ? meta.height : meta.width) ?? 0;
+    const naturalHeight = (swapped ? meta.width : meta.height) ?? 0;
+    checkHeader({ width: naturalWidth, height: naturalHeight }, 'image/png');
+    const size = sizeFor(naturalWidth, naturalHeight, Math.min(width, naturalWidth));
+    try {
+      const { data, info } = await source()
+        .rotate() // EXIF orientation
+        .resize({ width: size.width, height: size.height, fit: 'fill' })
+        .toColourspace('srgb') // CMYK through its ICC profile, 16-bit down to 8
+        .png({ compressionLevel: 6 })
+        .toBuffer({ resolveWithObject: true });
+      deadline.check();
+      return {
+        png: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+      };
+    } catch (error) {
+      throw sharpVerdict(error);
+    }
+  }
+
+  async function renderWithCanvas(
+    bytes: Uint8Array,
+    width: number,
+    deadline: Deadline,
+  ): Promise<RenderedPreview> {
     const { canvas } = await load();
     let image: Awaited<ReturnType<NapiCanvas['loadImage']>>;
     try {
@@ -158,9 +260,13 @@ export function createPdfjsCanvasPreviewRenderer(
     async render(input) {
       if (!Number.isInteger(input.width) || input.width < 1)
         throw new RangeError(`Preview width must be a positive integer, got ${input.width}.`);
+      if (!drawsPreviewOf(input.mimeType))
+        throw new PreviewFailedError('unsupported', `No preview for ${input.mimeType}.`);
       const draw =
-        input.mimeType === PDF ? renderPdf : IMAGE_TYPES.has(input.mimeType) ? renderImage : undefined;
-      if (!draw) throw new PreviewFailedError('unsupported', `No preview for ${input.mimeType}.`);
+        input.mimeType === PDF
+          ? renderPdf
+          : (bytes: Uint8Array, width: number, deadline: Deadline) =>
+              renderImage(bytes, width, deadline, input.mimeType);
       return slots.run(async () => {
         const bytes = await readSource(input.bytes, maxSourceBytes, input.size);
         const deadline = startDeadline(timeoutMs);
@@ -191,6 +297,21 @@ function pdfAssets(distDir?: string): PdfAssets {
     wasmUrl: folder('wasm'),
     iccUrl: folder('iccs'),
   };
+}
+
+/** What a libvips failure says about the file. */
+function sharpVerdict(error: unknown): Error {
+  if (error instanceof PreviewFailedError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(message))
+    return new PreviewFailedError('too-large', 'The image has more pixels than are decoded.', {
+      cause: error,
+    });
+  if (isOutOfMemory(error))
+    return new PreviewFailedError('resource-limit', 'Drawing the image needs more memory than allowed.', {
+      cause: error,
+    });
+  return new PreviewFailedError('undecodable', 'The image cannot be decoded.', { cause: error });
 }
 
 /** What a pdf.js failure says about the file. */

@@ -70,6 +70,6 @@ describe('judgeType: declared type against the first bytes', () => {
     ['application/octet-stream', 'image/png', 'image/png', false],
     ['application/octet-stream', null, 'application/octet-stream', false],
   ] as const)('%s with bytes of %s → %s (mismatch %s)', (declared, detected, stored, mismatch) => {
-    expect(judgeType(declared, detected)).toEqual({ mimeType: stored, mismatch });
+    expect(judgeType(declared, detected)).toMatchObject({ mimeType: stored, mismatch });
   });
 });

@@ -218,7 +218,7 @@ function filesUnder(dir: string): { file: string; size: number }[] {
 }
 
 describe('the preview renderer layer', () => {
-  it('holds the bundled render host beside pdf.js and @napi-rs/canvas for linux-arm64', () => {
+  it('holds the bundled render host beside pdf.js, @napi-rs/canvas and sharp for linux-arm64', () => {
     const files = filesUnder(layerDir);
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     console.log(`layer preview-renderer: ${files.length} files, ${bytes} bytes unpacked`);
@@ -229,12 +229,23 @@ describe('the preview renderer layer', () => {
         'nodejs/node_modules/pdfjs-dist/legacy/build/pdf.worker.mjs',
         'nodejs/node_modules/@napi-rs/canvas/index.js',
         'nodejs/node_modules/@napi-rs/canvas-linux-arm64-gnu/skia.linux-arm64-gnu.node',
+        'nodejs/node_modules/sharp/package.json',
+        'nodejs/node_modules/@img/sharp-linux-arm64/lib/sharp-linux-arm64-0.35.5.node',
       ]),
+    );
+    expect(files.some((f) => /@img\/sharp-libvips-linux-arm64\/lib\/libvips-cpp\.so/.test(f.file))).toBe(
+      true,
     );
     for (const folder of ['standard_fonts', 'cmaps', 'wasm', 'iccs'])
       expect(existsSync(path.join(layerDir, 'nodejs/node_modules/pdfjs-dist', folder)), folder).toBe(true);
-    // Only the arm64 binary, and none of what the Node renderer never loads.
-    expect(files.filter((f) => f.file.endsWith('.node')).map((f) => f.file)).toEqual([
+    // Only the arm64 binaries, and none of what the Node renderer never loads.
+    expect(
+      files
+        .filter((f) => f.file.endsWith('.node'))
+        .map((f) => f.file)
+        .sort(),
+    ).toEqual([
+      'nodejs/node_modules/@img/sharp-linux-arm64/lib/sharp-linux-arm64-0.35.5.node',
       'nodejs/node_modules/@napi-rs/canvas-linux-arm64-gnu/skia.linux-arm64-gnu.node',
     ]);
     expect(files.filter((f) => /\.map$|pdfjs-dist\/(build|web|types)\//.test(f.file))).toEqual([]);
@@ -243,7 +254,8 @@ describe('the preview renderer layer', () => {
       path.join(layerDir, 'nodejs/node_modules/@napi-rs/canvas-linux-arm64-gnu/skia.linux-arm64-gnu.node'),
     );
     expect([elf.subarray(1, 4).toString(), elf[4], elf.readUInt16LE(18)]).toEqual(['ELF', 2, 183]);
-    expect(bytes).toBeLessThan(50 * 1024 * 1024);
+    // pdf.js and Skia ~40 MB, libvips ~20 MB.
+    expect(bytes).toBeLessThan(80 * 1024 * 1024);
   });
 
   it('ships the versions the tests ran', () => {
@@ -254,10 +266,12 @@ describe('the preview renderer layer', () => {
     expect(version(shipped, 'pdfjs-dist')).toBe(version(tested, 'pdfjs-dist'));
     expect(version(shipped, '@napi-rs/canvas')).toBe(version(tested, '@napi-rs/canvas'));
     expect(version(shipped, '@napi-rs/canvas-linux-arm64-gnu')).toBe(version(tested, '@napi-rs/canvas'));
+    expect(version(shipped, 'sharp')).toBe(version(tested, 'sharp'));
+    expect(version(shipped, '@img/sharp-linux-arm64')).toBe(version(tested, 'sharp'));
   });
 
-  it('its render host draws PDFs and images from the layer layout (with this machine’s canvas binary)', async () => {
-    // Prepare: the layer as Lambda mounts it, plus the x64 twin of the native package so it runs here.
+  it('its render host draws PDFs and images from the layer layout (with this machine’s native binaries)', async () => {
+    // Prepare: the layer as Lambda mounts it, plus the x64 twins of the native packages so it runs here.
     const opt = mkdtempSync(path.join(tmpdir(), 'stowage-layer-'));
     try {
       cpSync(path.join(layerDir, 'nodejs'), path.join(opt, 'nodejs'), { recursive: true });
@@ -271,6 +285,16 @@ describe('the preview renderer layer', () => {
           recursive: true,
         },
       );
+      for (const twin of readdirSync(path.join(REPO_ROOT, 'node_modules/@img')).filter((d) =>
+        /-linux-x64$/.test(d),
+      ))
+        cpSync(
+          path.join(REPO_ROOT, 'node_modules/@img', twin),
+          path.join(opt, 'nodejs/node_modules/@img', twin),
+          {
+            recursive: true,
+          },
+        );
       const renderer = createIsolatedPreviewRenderer({
         logger: silentLogger,
         hostModule: path.join(opt, 'nodejs/render-host.mjs'),
