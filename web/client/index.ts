@@ -4,5 +4,7 @@ export { apiErrorFrom, isStowageApiError, StowageApiError } from './stowage-api-
 export type { CallOptions, StowageClient, StowageClientOptions } from './stowage-client.js';
 export { createStowageClient } from './stowage-client.js';
 export type * from './types.js';
-export type { UploadApi, UploadOptions, UploadProgress } from './upload.js';
-export { uploadFile } from './upload.js';
+export type { ResumeRecord, ResumeStore } from './resume-store.js';
+export { localStorageResumeStore } from './resume-store.js';
+export type { ResumedUpload, UploadApi, UploadOptions, UploadProgress } from './upload.js';
+export { expectedPartSize, findResumableUpload, forgetResumableUpload, uploadFile } from './upload.js';
