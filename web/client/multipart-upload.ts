@@ -170,7 +170,8 @@ export async function sendMultipart(
           });
         return etag;
       } catch (error) {
-        if (signal.aborted || renewals >= maxRenewals || !isExpiredRefusal(error, url.expiresAtMs)) throw error;
+        if (signal.aborted || renewals >= maxRenewals || !isExpiredRefusal(error, url.expiresAtMs))
+          throw error;
         // Expired on the way (a slow line, a sleeping laptop): ask again for this part only.
         if (urls.get(n) === url) urls.delete(n);
         // Every other URL of that answer expired with it.

@@ -25,12 +25,7 @@ import type {
   StowageFile,
   UpdateBucketRequest,
 } from './types.js';
-import {
-  findResumableUpload,
-  forgetResumableUpload,
-  type UploadOptions,
-  uploadFile,
-} from './upload.js';
+import { findResumableUpload, forgetResumableUpload, type UploadOptions, uploadFile } from './upload.js';
 
 type ResumeLookup = Pick<UploadOptions, 'bucketId' | 'filename' | 'lastModified' | 'resume'>;
 
