@@ -27,6 +27,8 @@ export interface StageSettings {
   alarmEmail?: string;
   tenantIsolation?: boolean;
   previewRenderConcurrency?: number;
+  callbackUrls?: string[];
+  logoutUrls?: string[];
 }
 
 const KNOWN_KEYS = new Set<string>([
@@ -49,6 +51,8 @@ const KNOWN_KEYS = new Set<string>([
   'alarmEmail',
   'tenantIsolation',
   'previewRenderConcurrency',
+  'callbackUrls',
+  'logoutUrls',
 ]);
 
 /** Reads the stages from context; fails with the key to fix rather than deploying a typo. */
@@ -99,6 +103,8 @@ export function serviceProps(s: StageSettings): StowageServiceProps {
     encryption: s.encryption,
     tenantIsolation: s.tenantIsolation,
     previewRenderConcurrency: s.previewRenderConcurrency,
+    callbackUrls: s.callbackUrls,
+    logoutUrls: s.logoutUrls,
   };
 }
 

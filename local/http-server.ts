@@ -7,6 +7,7 @@ import type {
 } from 'aws-lambda';
 import { isStowageError, StowageError } from '../shared/domain/errors.js';
 import type { Cors } from './cors.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** Routes the local server answers itself (the demo page, `/local/*`), outside the API. */
 export type LocalRoute = (req: IncomingMessage, body: Buffer) => Promise<LocalAnswer | null>;
@@ -28,6 +29,11 @@ export interface LocalHttpServerOptions {
   /** CORS as API Gateway answers it, for the demo page, the API and `/local/` alike. */
   cors: Cors;
   maxBodyBytes?: number;
+  /**
+   * Per-address limits of public paths, by path prefix (`/v1/shared/`): what API Gateway's
+   * throttling does in AWS. Over it: 429 `RATE_LIMITED` with `Retry-After`.
+   */
+  rateLimits?: { prefix: string; limiter: RateLimiter }[];
 }
 
 export interface LocalHttpServer {
@@ -64,6 +70,18 @@ function requestHandler(opts: LocalHttpServerOptions): RequestListener {
         req.resume();
         res.writeHead(preflight.status, preflight.headers);
         return res.end();
+      }
+      const limited = opts.rateLimits?.find((limit) => rawPathOf(req).startsWith(limit.prefix));
+      const wait = limited?.limiter.take(req.socket.remoteAddress ?? 'unknown') ?? 0;
+      if (wait > 0) {
+        req.resume();
+        return send({
+          status: 429,
+          headers: { 'content-type': 'application/json', 'retry-after': String(wait) },
+          body: JSON.stringify({
+            error: { code: 'RATE_LIMITED', message: 'Too many requests from this address; try again later.' },
+          }),
+        });
       }
       const body = await readBody(req, maxBody);
       for (const local of opts.localRoutes) {

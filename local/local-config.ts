@@ -34,6 +34,11 @@ export interface LocalConfig {
   /** `FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER`: add the embedded store's origin to `allowedEndpoints`. */
   allowEmbeddedS3Provider: boolean;
   auth: AuthorizerOptions;
+  /**
+   * The share-link route's per-address token bucket (API.md 13.4): `FILESTORE_SHARED_RATE_PER_SECOND`
+   * (default 5) refills it, `FILESTORE_SHARED_BURST` (default 100) is its size.
+   */
+  sharedLinkRate: { ratePerSecond: number; burst: number };
   /** The embedded store on `S3_PORT`, or the server `S3_ENDPOINT` names (in `service.s3`). */
   s3: { kind: 'embedded'; port: number } | { kind: 'external' };
   /** DynamoDB Local on `DYNAMODB_PORT`, or the server `DYNAMODB_ENDPOINT` names (in `service.dynamo`). */
@@ -68,6 +73,10 @@ export function readLocalConfig(env: Env): LocalConfig {
     createMissing: bool(env, 'FILESTORE_CREATE_MISSING', false),
     allowEmbeddedS3Provider: bool(env, 'FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER', false),
     auth: tokens,
+    sharedLinkRate: {
+      ratePerSecond: positive(env, 'FILESTORE_SHARED_RATE_PER_SECOND', 5),
+      burst: positive(env, 'FILESTORE_SHARED_BURST', 100),
+    },
     s3: env.S3_ENDPOINT ? { kind: 'external' } : { kind: 'embedded', port: port(env, 'S3_PORT', 4569) },
     dynamo: env.DYNAMODB_ENDPOINT
       ? { kind: 'external' }
@@ -103,6 +112,15 @@ export function ownOrigins(host: string, port: number): string[] {
     ...(['127.0.0.1', 'localhost', '0.0.0.0', '::'].includes(host) ? [] : [host]),
   ];
   return names.map(origin);
+}
+
+function positive(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new ConfigError(`${name} must be a positive number, got "${raw}".`);
+  return value;
 }
 
 /** An empty variable counts as unset, as in `readConfig`. */

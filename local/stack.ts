@@ -21,6 +21,7 @@ import { createLocalHttpServer } from './http-server.js';
 import { type LocalConfig, ownOrigins, readLocalConfig } from './local-config.js';
 import { localRoutes } from './local-routes.js';
 import { prepareStores } from './prepare-stores.js';
+import { createRateLimiter } from './rate-limiter.js';
 import { StartupError } from './startup-error.js';
 import { createStorageEventQueue } from './storage-event-queue.js';
 
@@ -157,8 +158,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stops.push(async () => clearInterval(timer));
     }
 
+    const url = `http://${local.host.includes(':') ? `[${local.host}]` : local.host}:${port}`;
     http.serve({
-      api: makeApiHandler({ services: app.services, claimNames: config.jwt, logger }),
+      api: makeApiHandler({ services: app.services, claimNames: config.jwt, logger, publicUrl: url }),
+      rateLimits: [{ prefix: '/v1/shared/', limiter: createRateLimiter(local.sharedLinkRate) }],
       needsToken: createTokenRequirement(routes),
       authorize: createLocalAuthorizer(local.auth),
       localRoutes: localRoutes({
@@ -169,7 +172,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
 
     return {
-      url: `http://${local.host.includes(':') ? `[${local.host}]` : local.host}:${port}`,
+      url,
       app,
       corsOrigins,
       s3Endpoint: config.s3.endpoint as string,

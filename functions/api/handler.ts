@@ -18,11 +18,13 @@ export interface ApiDeps {
   services: Services;
   claimNames: ClaimNames;
   logger: Logger;
+  /** The API's public origin, for share-link URLs (the local stack passes its own). */
+  publicUrl?: string;
 }
 
 /** The HTTP API as one Lambda: API Gateway v2 event in, JSON out (API.md). */
 export function makeApiHandler(deps: ApiDeps) {
-  const router = createRouter(routes, deps.services, deps.claimNames);
+  const router = createRouter(routes, deps.services, deps.claimNames, { publicUrl: deps.publicUrl });
   return middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(httpErrors({ logger: deps.logger }))
     .handler(async (event) => toApiGatewayResult(await router(event)));

@@ -41,6 +41,24 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
       const required = new Set((json.required ?? []) as string[]);
       for (const [name, prop] of Object.entries(properties))
         parameters.push({ name, in: where, required: where === 'path' || required.has(name), schema: prop });
+      // A query that takes `metadata.KEY=value` (API.md 13.3): a form-exploded object, one entry.
+      const extra = json.additionalProperties;
+      if (where === 'query' && extra && typeof extra === 'object')
+        parameters.push({
+          name: 'metadata',
+          in: 'query',
+          required: false,
+          style: 'form',
+          explode: true,
+          description:
+            'metadata.KEY=value: only files whose metadata holds KEY with exactly this value (one key).',
+          schema: {
+            type: 'object',
+            propertyNames: { pattern: '^metadata\\.[A-Za-z0-9_.-]{1,64}$' },
+            additionalProperties: extra,
+            maxProperties: 1,
+          },
+        });
     }
     const responses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries(r.responses))

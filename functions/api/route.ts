@@ -15,6 +15,8 @@ export interface RouteInput<P, Q, B> {
   params: P;
   query: Q;
   body: B;
+  /** The API's own origin (`https://api.example.com`), for URLs that point back at it. */
+  origin: string;
 }
 
 /**

@@ -84,7 +84,18 @@ function decodeParams(params: Record<string, string>): Record<string, string> {
 }
 
 /** The API: route, authenticate, authorise by role, validate, call the use case. */
-export function createRouter(routes: readonly Route[], services: Services, claimNames: ClaimNames) {
+export function createRouter(
+  routes: readonly Route[],
+  services: Services,
+  claimNames: ClaimNames,
+  opts: {
+    /**
+     * The API's public origin for links it hands out. Without it: `https://` and the domain
+     * API Gateway received the request on (set by API Gateway, not by the client).
+     */
+    publicUrl?: string;
+  } = {},
+) {
   const openApiRoute: Route = {
     method: 'GET',
     path: OPENAPI_PATH,
@@ -118,8 +129,15 @@ export function createRouter(routes: readonly Route[], services: Services, claim
       });
     }
     const { route, params } = found;
+    const origin = (opts.publicUrl ?? `https://${event.requestContext.domainName ?? 'localhost'}`).replace(
+      /\/+$/,
+      '',
+    );
     if (route.role === 'public')
-      return route.handle({ actor: undefined as never, params, query: {}, body: undefined }, services);
+      return route.handle(
+        { actor: undefined as never, params, query: {}, body: undefined, origin },
+        services,
+      );
 
     const actor = authenticate();
     if (actor.roles.length === 0)
@@ -131,6 +149,7 @@ export function createRouter(routes: readonly Route[], services: Services, claim
       params: parse(route.params, decodeParams(params), 'path'),
       query: parse(route.query, queryOf(event), 'query'),
       body: route.body ? parse(route.body, bodyOf(event), 'body') : undefined,
+      origin,
     };
     // Everything the route does runs with the caller's tenant scope (the second wall).
     return runAsTenant(actor.tenantId, () => route.handle(input, services));
@@ -148,17 +167,26 @@ function queryOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Record<string,
   return query;
 }
 
+const PROTO_KEY = Symbol('__proto__ key');
+
 function bodyOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): unknown {
   if (!event.body) return {};
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES)
     throw validationFailed('The request body is too large.');
   if (text.trim() === '') return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
-  } catch {
+    parsed = JSON.parse(text, (key, value) => {
+      if (key === '__proto__') throw PROTO_KEY;
+      return value;
+    });
+  } catch (error) {
+    // zod drops a `__proto__` key of a free-form map (metadata) without a word: refuse it here.
+    if (error === PROTO_KEY) throw validationFailed('The request body may not hold a __proto__ key.');
     throw validationFailed('The request body is not valid JSON.');
   }
+  return parsed;
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {

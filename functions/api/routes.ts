@@ -1,9 +1,11 @@
 import type { z } from 'zod';
-import { validationFailed } from '../../shared/domain/errors.js';
+import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
+import { notFound, validationFailed } from '../../shared/domain/errors.js';
 import { normalizeMimePattern } from '../../shared/domain/mime.js';
+import { shareTokenTenant } from '../../shared/services/share-token.js';
 import { json, noContent, type Route, route } from './route.js';
 import * as s from './schemas.js';
-import { bucketView, fileView, providerView } from './views.js';
+import { bucketView, fileView, providerView, shareLinkView } from './views.js';
 
 const page = (q: { limit?: number; cursor?: string }) => ({ limit: q.limit ?? 50, cursor: q.cursor });
 const pageBody = <T, V>(p: { items: T[]; nextCursor: string | null }, view: (item: T) => V) => ({
@@ -212,7 +214,8 @@ export const routes: Route[] = [
     method: 'GET',
     path: '/v1/files',
     operationId: 'listFiles',
-    summary: 'List the files the caller may see, newest first',
+    summary:
+      'List the files the caller may see, newest first; metadata.KEY=value filters by one metadata key',
     role: 'viewer',
     query: s.ListFilesQuery,
     responses: { ...ok(s.pageOf(s.FileView)), ...common },
@@ -222,6 +225,7 @@ export const routes: Route[] = [
         bucketId: query.bucketId,
         status: query.status,
         mimeType: query.mimeType === undefined ? undefined : mimeFilter(query.mimeType),
+        metadata: s.metadataFilterOf(query),
         entity:
           query.entityType && query.entityId
             ? { entityType: query.entityType, entityId: query.entityId }
@@ -262,6 +266,18 @@ export const routes: Route[] = [
     },
   }),
   route({
+    method: 'PATCH',
+    path: '/v1/files/{fileId}',
+    operationId: 'updateFile',
+    summary: 'Rename a file and/or replace its metadata (uploader, admin or a write grant)',
+    role: 'member',
+    params: s.FileIdParams,
+    body: s.UpdateFileBody,
+    responses: { ...ok(s.FileView), ...with404, 409: err('Deleted or rejected file') },
+    handle: async ({ actor, params, body }, svc) =>
+      json(200, fileView(await svc.files.update(actor, params.fileId, body))),
+  }),
+  route({
     method: 'DELETE',
     path: '/v1/files/{fileId}',
     operationId: 'deleteFile',
@@ -284,6 +300,80 @@ export const routes: Route[] = [
     responses: { ...ok(s.FileView), ...with404, 409: err('Not deleted') },
     handle: async ({ actor, params }, svc) =>
       json(200, fileView(await svc.files.restore(actor, params.fileId))),
+  }),
+
+  // ---- share links (API.md 13.4) ----
+  route({
+    method: 'POST',
+    path: '/v1/files/{fileId}/links',
+    operationId: 'createShareLink',
+    summary: 'A link anyone may download the file through, until it expires, runs out or is revoked',
+    role: 'viewer',
+    params: s.FileIdParams,
+    body: s.CreateShareLinkBody,
+    responses: {
+      201: { description: 'Created; the only answer that holds the URL', schema: s.CreatedShareLinkView },
+      ...with404,
+      409: err('The file is not active'),
+    },
+    handle: async ({ actor, params, body, origin }, svc) => {
+      const { link, token } = await svc.links.create(actor, params.fileId, body);
+      return json(201, {
+        ...shareLinkView(link, 'active'),
+        url: `${origin}/v1/shared/${encodeURIComponent(token)}`,
+      });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/files/{fileId}/links',
+    operationId: 'listShareLinks',
+    summary: 'The file share links, newest first (without their URLs: tokens are stored hashed)',
+    role: 'viewer',
+    params: s.FileIdParams,
+    responses: { ...ok(s.ShareLinkListView), ...with404 },
+    handle: async ({ actor, params }, svc) =>
+      json(200, {
+        items: (await svc.links.list(actor, params.fileId)).map((v) => shareLinkView(v.link, v.state)),
+      }),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/links/{linkId}',
+    operationId: 'revokeShareLink',
+    summary: 'Revoke a share link (its creator or an admin)',
+    role: 'viewer',
+    params: s.LinkIdParams,
+    responses: { 204: { description: 'Revoked' }, ...with404 },
+    handle: async ({ actor, params }, svc) => {
+      await svc.links.revoke(actor, params.linkId);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/shared/{token}',
+    operationId: 'openShareLink',
+    summary: 'Public: 302 to a short-lived download of the shared file',
+    role: 'public',
+    params: s.SharedTokenParams,
+    responses: {
+      302: { description: 'Redirect to a presigned download with the file Content-Disposition' },
+      404: err('Unknown token (NOT_FOUND)'),
+      410: err('Expired, revoked, out of downloads, or the file was deleted (GONE)'),
+      429: err('Too many requests from this address (RATE_LIMITED)'),
+    },
+    handle: async ({ params }, svc) => {
+      const token = String((params as { token?: unknown }).token ?? '');
+      const tenantId = shareTokenTenant(token);
+      if (!tenantId) throw notFound('The link');
+      // The token names its tenant: the download runs with that tenant's scope, like any request.
+      const download = await runAsTenant(tenantId, () => svc.links.open(token));
+      return {
+        status: 302,
+        headers: { location: download.url, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+      };
+    },
   }),
 
   // ---- references, entities, grants ----
@@ -320,10 +410,16 @@ export const routes: Route[] = [
     summary: 'Files referenced by an entity, newest first',
     role: 'viewer',
     params: s.EntityParams,
-    query: s.PageQuery,
+    query: s.EntityFilesQuery,
     responses: { ...ok(s.pageOf(s.FileView)), ...common },
     handle: async ({ actor, params, query }, svc) =>
-      json(200, pageBody(await svc.references.listEntityFiles(actor, params, page(query)), fileView)),
+      json(
+        200,
+        pageBody(
+          await svc.references.listEntityFiles(actor, params, page(query), s.metadataFilterOf(query)),
+          fileView,
+        ),
+      ),
   }),
   route({
     method: 'DELETE',

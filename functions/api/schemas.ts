@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import { METADATA_KEY_PATTERN, METADATA_LIMITS } from '../../shared/domain/file-metadata.js';
 import { ID_PATTERN, USER_ID_PATTERN } from '../../shared/domain/ids.js';
+import { SHARE_LINK_LIMITS } from '../../shared/domain/share-link.js';
 
 /**
  * The request and response schemas of API.md. The router validates every request with them
@@ -105,6 +107,29 @@ export const CompleteUploadBody = z
   })
   .meta({ id: 'CompleteUploadRequest' });
 
+/** API.md 13.3. Names and metadata are checked by the domain rules (section 10, 13.3 limits). */
+export const UpdateFileBody = z
+  .strictObject({
+    name: z.string().max(4096).optional(),
+    metadata: z
+      .record(z.string(), z.string())
+      .meta({
+        description: `at most ${METADATA_LIMITS.maxKeys} keys of [A-Za-z0-9_.-]{1,64}, values up to ${METADATA_LIMITS.maxValueLength} characters, ${METADATA_LIMITS.maxTotalBytes} bytes in all; replaces the old map`,
+      })
+      .optional(),
+  })
+  .meta({ id: 'UpdateFileRequest' });
+
+export const CreateShareLinkBody = z
+  .strictObject({
+    expiresInSeconds: z
+      .int()
+      .min(SHARE_LINK_LIMITS.minExpiresInSeconds)
+      .max(SHARE_LINK_LIMITS.maxExpiresInSeconds),
+    maxDownloads: z.int().min(1).max(SHARE_LINK_LIMITS.maxDownloads).optional(),
+  })
+  .meta({ id: 'CreateShareLinkRequest' });
+
 export const GrantBody = z.strictObject({ access: z.enum(['read', 'write']) }).meta({ id: 'GrantRequest' });
 
 export const QuotaBody = z.strictObject({ limitBytes: Size.nullable() }).meta({ id: 'SetQuotaRequest' });
@@ -116,20 +141,63 @@ export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor });
 
 export const FileStatusSchema = z.enum(['pending', 'active', 'rejected', 'deleted']);
 
-export const ListFilesQuery = z
-  .strictObject({
-    bucketId: Id.optional(),
-    entityType: Id.optional(),
-    entityId: Id.optional(),
-    status: FileStatusSchema.optional(),
-    mimeType: z.string().max(255).optional(),
-    limit: Limit,
-    cursor: Cursor,
-  })
-  .refine((q) => (q.entityType === undefined) === (q.entityId === undefined), {
+/** `metadata.KEY=value`, at most one per request (API.md 13.3); any other unknown name is 400. */
+const METADATA_QUERY = /^metadata\.(.*)$/;
+const withMetadataFilter = <S extends z.ZodRawShape>(shape: S) =>
+  z
+    .object(shape)
+    .catchall(z.string().max(METADATA_LIMITS.maxValueLength))
+    .superRefine((query, ctx) => {
+      const extra = Object.keys(query).filter((name) => !Object.hasOwn(shape, name));
+      for (const name of extra) {
+        const key = METADATA_QUERY.exec(name)?.[1];
+        if (key === undefined)
+          ctx.addIssue({ code: 'custom', message: `Unknown query parameter ${name}.`, path: [name] });
+        else if (!METADATA_KEY_PATTERN.test(key))
+          ctx.addIssue({
+            code: 'custom',
+            message: 'a metadata key is 1 to 64 characters of A-Z, a-z, 0-9, _, . or -',
+            path: [name],
+          });
+      }
+      if (extra.length > 1)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'one metadata filter at a time',
+          path: [extra[1] as string],
+        });
+    })
+    .meta({ 'x-metadata-filter': true });
+
+/** The `metadata.KEY=value` filter of a query parsed by `withMetadataFilter`, if any. */
+export function metadataFilterOf(query: Record<string, unknown>): { key: string; value: string } | undefined {
+  for (const [name, value] of Object.entries(query)) {
+    const key = METADATA_QUERY.exec(name)?.[1];
+    if (key !== undefined && typeof value === 'string') return { key, value };
+  }
+  return undefined;
+}
+
+export const EntityFilesQuery = withMetadataFilter({ limit: Limit, cursor: Cursor });
+
+/** The named parameters of `GET /v1/files` (the client's type; the route adds the metadata filter). */
+export const ListFilesQueryFields = z.strictObject({
+  bucketId: Id.optional(),
+  entityType: Id.optional(),
+  entityId: Id.optional(),
+  status: FileStatusSchema.optional(),
+  mimeType: z.string().max(255).optional(),
+  limit: Limit,
+  cursor: Cursor,
+});
+
+export const ListFilesQuery = withMetadataFilter(ListFilesQueryFields.shape).refine(
+  (q) => (q.entityType === undefined) === (q.entityId === undefined),
+  {
     message: 'entityType and entityId go together',
     path: ['entityType'],
-  });
+  },
+);
 
 export const EventsQuery = z.strictObject({
   type: z
@@ -144,6 +212,9 @@ export const EventsQuery = z.strictObject({
 export const DownloadQuery = z.strictObject({ redirect: z.enum(['0', '1', 'true', 'false']).optional() });
 
 export const FileIdParams = z.strictObject({ fileId: Id });
+export const LinkIdParams = z.strictObject({ linkId: Id });
+/** Not validated here: a malformed token is 404 like an unknown one (the public route parses it). */
+export const SharedTokenParams = z.strictObject({ token: z.string() });
 export const BucketIdParams = z.strictObject({ bucketId: Id });
 export const ProviderIdParams = z.strictObject({ providerId: Id });
 export const EntityParams = z.strictObject({ entityType: Id, entityId: Id });
@@ -217,6 +288,7 @@ export const FileView = z
     preview: z.object({ status: z.enum(['none', 'pending', 'ready', 'failed']) }),
     /** Pending while its declared sha256 is verified in the background (API.md 13.2). */
     verifying: z.boolean(),
+    metadata: z.record(z.string(), z.string()),
   })
   .meta({ id: 'File' });
 
@@ -324,6 +396,24 @@ export const PreviewMetricsView = z
     avgRenderMs: z.number().min(0),
   })
   .meta({ id: 'PreviewMetrics' });
+const shareLinkFields = {
+  id: Id,
+  fileId: Id,
+  expiresAt: Timestamp,
+  maxDownloads: z.int().nullable(),
+  downloads: Size,
+  createdBy: z.string(),
+  createdAt: Timestamp,
+  status: z.enum(['active', 'expired', 'revoked', 'exhausted']),
+  revokedAt: Timestamp.nullable(),
+};
+/** The creation answer, the only one that holds the link's URL (the token is stored hashed). */
+export const CreatedShareLinkView = z
+  .object({ ...shareLinkFields, url: z.string() })
+  .meta({ id: 'CreatedShareLink' });
+export const ShareLinkView = z.object(shareLinkFields).meta({ id: 'ShareLink' });
+export const ShareLinkListView = z.object({ items: z.array(ShareLinkView) });
+
 export const RemovedView = z.object({ removed: Size });
 export const HealthView = z.object({ status: z.literal('ok') });
 

@@ -1,4 +1,5 @@
 import type { Bucket, FileRecord, Provider } from '../../shared/domain/model.js';
+import type { ShareLink, ShareLinkState } from '../../shared/domain/share-link.js';
 
 /** Domain records → the JSON of API.md. Internal fields (keys, tenant, multipart) stay inside. */
 
@@ -18,6 +19,7 @@ export const fileView = (f: FileRecord) => ({
   references: f.references.map((r) => ({ entityType: r.entityType, entityId: r.entityId })),
   preview: { status: f.previewStatus ?? 'none' },
   verifying: f.verifying === true,
+  metadata: { ...(f.metadata ?? {}) },
 });
 
 export const providerView = (p: Provider) => ({
@@ -31,3 +33,16 @@ export const providerView = (p: Provider) => ({
 });
 
 export const bucketView = (b: Bucket) => ({ ...b });
+
+/** A share link without its hash; the URL only where the token is at hand (its creation). */
+export const shareLinkView = (l: ShareLink, state: ShareLinkState) => ({
+  id: l.id,
+  fileId: l.fileId,
+  expiresAt: l.expiresAt,
+  maxDownloads: l.maxDownloads,
+  downloads: l.downloads,
+  createdBy: l.createdBy,
+  createdAt: l.createdAt,
+  status: state,
+  revokedAt: l.revokedAt,
+});

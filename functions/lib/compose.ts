@@ -24,7 +24,6 @@ import { createSecretsManagerSecretStore } from '../../shared/adapters/secrets-m
 import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
 import { createStsTenantCredentials } from '../../shared/adapters/tenant-scope/tenant-credentials.js';
 import { routeByTenant } from '../../shared/adapters/tenant-scope/tenant-router.js';
-import { tenantSessionPolicy } from '../../shared/adapters/tenant-scope/tenant-session-policy.js';
 import { createUlidGenerator } from '../../shared/adapters/ulid-id-generator.js';
 import { DEFAULT_PROVIDER_ID } from '../../shared/domain/ids.js';
 import type { Provider } from '../../shared/domain/model.js';
@@ -85,7 +84,7 @@ export function compose(
 
   // The second wall: inside a request, every adapter below answers with its tenant's instance,
   // whose clients hold STS credentials narrowed to that tenant (tenant-scope/).
-  const scoped = tenantScopedFactories(config);
+  const scoped = tenantScopedFactories(config, logger);
   const metadata = routeByTenant({
     system: systemMetadata,
     forTenant: scoped ? (t) => scoped.metadata(t) : () => systemMetadata,
@@ -223,10 +222,10 @@ function lambdaPreviewScheduler(config: StowageConfig, logger: Logger): LambdaPr
 }
 
 /**
- * Builders of one tenant's adapters, with credentials from STS AssumeRole and the tenant's
- * session policy; null where tenant isolation is off (the local stack, which has no STS).
+ * Builders of one tenant's adapters, with credentials from STS AssumeRole tagged with the tenant
+ * (the role's own policy scopes by the tag); null where tenant isolation is off (the local stack, which has no STS).
  */
-function tenantScopedFactories(config: StowageConfig) {
+function tenantScopedFactories(config: StowageConfig, logger: Logger) {
   const isolation = config.tenantIsolation;
   if (!isolation) return null;
   // Presigned URLs die with the credentials that signed them: renew well before that.
@@ -240,15 +239,8 @@ function tenantScopedFactories(config: StowageConfig) {
   const credentialsFor = createStsTenantCredentials({
     sts: new STSClient({ region: config.region }),
     roleArn: isolation.roleArn,
-    policyFor: (t) =>
-      tenantSessionPolicy(t, {
-        tableArn: isolation.tableArn,
-        uploadsBucketArn: isolation.uploadsBucketArn,
-        previewBucketArn: isolation.previewBucketArn,
-        secretsArnPrefix: isolation.secretsArnPrefix ?? undefined,
-        kmsKeyArn: isolation.kmsKeyArn ?? undefined,
-      }),
     refreshBeforeMs,
+    logger,
   });
   // The SDK renews credentials five minutes before `expiration`: move it so it renews when we do.
   const sdkCredentials = (t: string) => async () => {

@@ -45,13 +45,11 @@ export interface StowageConfig {
    * then runs with the process's own credentials.
    */
   tenantIsolation: {
+    /**
+     * `TENANT_ROLE_ARN`: the role sessions are opened on, tagged `tenant={id}`; its own policy
+     * scopes every resource by that tag, so no session policy is sent.
+     */
     roleArn: string;
-    tableArn: string;
-    uploadsBucketArn: string;
-    previewBucketArn: string;
-    secretsArnPrefix: string | null;
-    /** `KMS_KEY_ARN`: the buckets' customer managed key, when they use one (SSE-KMS needs it per request). */
-    kmsKeyArn: string | null;
   } | null;
   /** Keep rejected objects under `quarantine/` instead of deleting them. */
   /**
@@ -159,23 +157,10 @@ function pair(env: Env, idName: string, secretName: string) {
   return { accessKeyId, secretAccessKey };
 }
 
-function tenantIsolation(
-  env: Env,
-  uploadsBucket: string,
-  previewBucket: string,
-): StowageConfig['tenantIsolation'] {
+function tenantIsolation(env: Env): StowageConfig['tenantIsolation'] {
   const roleArn = env.TENANT_ROLE_ARN;
   if (!roleArn) return null;
-  const tableArn = str(env, 'TABLE_ARN');
-  const partition = tableArn.split(':')[1] || 'aws';
-  return {
-    roleArn,
-    tableArn,
-    uploadsBucketArn: `arn:${partition}:s3:::${uploadsBucket}`,
-    previewBucketArn: `arn:${partition}:s3:::${previewBucket}`,
-    secretsArnPrefix: env.SECRETS_ARN_PREFIX || null,
-    kmsKeyArn: env.KMS_KEY_ARN || null,
-  };
+  return { roleArn };
 }
 
 /**
@@ -215,7 +200,7 @@ export function readConfig(env: Env): StowageConfig {
       partUrlTtlSeconds: int(env, 'FILESTORE_PART_URL_TTL_SECONDS', 3600, 1),
       downloadUrlTtlSeconds: int(env, 'FILESTORE_DOWNLOAD_URL_TTL_SECONDS', 300, 1),
     },
-    tenantIsolation: tenantIsolation(env, uploadsBucket, str(env, 'PREVIEW_BUCKET', uploadsBucket)),
+    tenantIsolation: tenantIsolation(env),
     quarantineRejected: bool(env, 'FILESTORE_QUARANTINE_REJECTED', true),
     checksumFunctionName: env.CHECKSUM_FUNCTION_NAME || null,
     inLambda: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),

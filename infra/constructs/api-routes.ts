@@ -25,6 +25,9 @@ export interface DeployedRoute {
  */
 export const OPENAPI_ROUTE = { method: 'GET', path: OPENAPI_PATH } as const;
 
+/** The public share-link route (API.md 13.4), throttled on its own at the stage. */
+export const SHARED_LINK_ROUTE_KEY = 'GET /v1/shared/{token}';
+
 /**
  * Every route API Gateway gets, generated from the route table the API function itself matches
  * (functions/api/routes.ts), so the deployed routes cannot drift from the code. Only method and

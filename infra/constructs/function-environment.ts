@@ -35,12 +35,8 @@ export function functionEnvironment(settings: FunctionSettings): Record<string, 
 
 /** Where the tenant-scoped STS sessions come from (functions/lib/config.ts `tenantIsolation`). */
 export interface TenantIsolationSettings {
+  /** Sessions are tagged with the tenant; the role's own policy scopes by that tag. */
   roleArn: string;
-  tableArn: string;
-  /** `arn:{partition}:secretsmanager:{region}:{account}:secret:{secretsPrefix}`. */
-  secretsArnPrefix: string;
-  /** The buckets' customer managed key, if any: SSE-KMS needs it in every session. */
-  kmsKeyArn?: string;
 }
 
 /**
@@ -52,9 +48,6 @@ export interface TenantIsolationSettings {
 export function tenantIsolationEnvironment(settings: TenantIsolationSettings): Record<string, string> {
   return {
     TENANT_ROLE_ARN: settings.roleArn,
-    TABLE_ARN: settings.tableArn,
-    SECRETS_ARN_PREFIX: settings.secretsArnPrefix,
-    ...(settings.kmsKeyArn ? { KMS_KEY_ARN: settings.kmsKeyArn } : {}),
     FILESTORE_UPLOAD_URL_TTL_SECONDS: '600',
     FILESTORE_PART_URL_TTL_SECONDS: '900',
   };

@@ -1,7 +1,19 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 
-export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject' | 's3:AbortMultipartUpload';
+export type ObjectAction =
+  | 's3:GetObject'
+  // GetObject and DeleteObject of a named version (VersionId) are separate actions in IAM
+  | 's3:GetObjectVersion'
+  | 's3:PutObject'
+  | 's3:DeleteObject'
+  | 's3:DeleteObjectVersion'
+  | 's3:AbortMultipartUpload'
+  // GET /v1/files/{id}/upload (resume) lists the parts storage holds
+  | 's3:ListMultipartUploadParts'
+  // quarantine by tag: the bucket policy denies reads of tagged objects
+  | 's3:PutObjectTagging'
+  | 's3:PutObjectVersionTagging';
 
 const WRITES: readonly ObjectAction[] = ['s3:PutObject'];
 

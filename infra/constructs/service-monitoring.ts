@@ -8,6 +8,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  STS_LIMITS,
+  TENANT_SESSION_LOG_MESSAGE,
+} from '../../shared/adapters/tenant-scope/tenant-credentials.js';
 
 export interface ServiceMonitoringProps {
   /** @default - a new topic */
@@ -33,6 +37,14 @@ export interface ServiceMonitoringProps {
   readonly previewServers?: readonly lambda.Function[];
   /** Functions that log one `preview rendered` line per render, with `renderMs`. @default - none */
   readonly previewRenderers?: readonly lambda.Function[];
+  /**
+   * Functions that open tenant STS sessions and log `tenant session opened` with STS's
+   * `packedPolicySize` (shared/adapters/tenant-scope/tenant-credentials.ts): an alarm fires when
+   * a session's tags and policies take more than 80 % of STS's packed limit.
+   *
+   * @default - none
+   */
+  readonly tenantSessionOpeners?: readonly lambda.Function[];
   readonly uploadEventsQueue: sqs.IQueue;
   readonly uploadEventsDeadLetterQueue: sqs.IQueue;
   /**
@@ -181,6 +193,26 @@ export class ServiceMonitoring extends Construct {
         { value: '$.renderMs', statistic, unit: cloudwatch.Unit.MILLISECONDS },
       );
     const renderTime = renderMs('p50');
+    const packedPolicySize = fromLogLines(
+      'TenantSessionPackedPolicySize',
+      props.tenantSessionOpeners,
+      { message: TENANT_SESSION_LOG_MESSAGE },
+      'TenantSessionPackedPolicySize',
+      { value: '$.packedPolicySize', statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.PERCENT },
+    );
+    if (packedPolicySize) {
+      const created = new cloudwatch.Alarm(this, 'TenantSessionNearPackedLimit', {
+        metric: packedPolicySize,
+        alarmDescription: `A tenant STS session used more than ${STS_LIMITS.packedPolicyAlarmPercent} % of STS's packed size limit (PackedPolicySize): longer tags or policies will fail every request of that tenant.`,
+        threshold: STS_LIMITS.packedPolicyAlarmPercent,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+    }
     const fromLogs = (
       metricId: string,
       fn: lambda.Function | undefined,

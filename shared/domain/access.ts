@@ -35,3 +35,20 @@ export function fileAccess(
   const open = file.references.length === 0 && bucket !== null && !bucket.restricted;
   return { see: open, change: open && isMember };
 }
+
+/**
+ * API.md 13.3: who renames a file or replaces its metadata, narrower than "who changes a file":
+ * an admin, its uploader (a member), or a member holding a `write` grant on an entity it
+ * references. An open file is not editable by every member.
+ */
+export function canEditFile(
+  actor: Actor,
+  file: Pick<FileRecord, 'uploadedBy' | 'references'>,
+  grants: readonly Pick<Grant, 'entityType' | 'entityId' | 'access'>[],
+): boolean {
+  if (actor.roles.includes('admin')) return true;
+  if (!actor.roles.includes('member')) return false;
+  if (file.uploadedBy === actor.userId) return true;
+  const referenced = new Set(file.references.map((r) => refKey(r.entityType, r.entityId)));
+  return grants.some((g) => g.access === 'write' && referenced.has(refKey(g.entityType, g.entityId)));
+}

@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  GONE: 410,
   FILE_TOO_LARGE: 413,
   MIME_TYPE_NOT_ALLOWED: 415,
   PREVIEW_NOT_SUPPORTED: 415,
@@ -49,6 +50,7 @@ export const forbidden = (message = 'You are not allowed to do this.') =>
 export const notFound = (what: string) => new StowageError('NOT_FOUND', `${what} was not found.`);
 export const conflict = (message: string, details?: unknown) =>
   new StowageError('CONFLICT', message, details);
+export const gone = (message: string) => new StowageError('GONE', message);
 export const fileTooLarge = (size: number, maxFileSize: number) =>
   new StowageError(
     'FILE_TOO_LARGE',

@@ -42,6 +42,16 @@ export const tableKeys = {
   userPk: (t: string, userId: string) => `${tenant(t)}#U#${encodeUser(userId)}`,
   grantByUserSk: (entityType: string, entityId: string) => `E#${entityType}#${entityId}`,
 
+  /**
+   * Share links (API.md 13.4). The link lives under its token's hash, so opening a link is one
+   * GetItem; `LINKID` items point from a link id to that hash; GSI1 lists a file's links.
+   */
+  shareLinkPk: (t: string, tokenHash: string) => `${tenant(t)}#LT#${tokenHash}`,
+  shareLinkSk: 'LINK',
+  shareLinkIdPk: (t: string, linkId: string) => `${tenant(t)}#L#${linkId}`,
+  shareLinkIdSk: 'LINKID',
+  shareLinksByFilePk: (t: string, fileId: string) => `${tenant(t)}#F#${fileId}#LINKS`,
+
   eventPk: (t: string) => `${tenant(t)}#EV`,
   eventByFilePk: (t: string, fileId: string) => `${tenant(t)}#F#${fileId}#EV`,
 

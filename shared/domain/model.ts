@@ -109,6 +109,8 @@ export interface FileRecord {
    * verified in the background (API.md 13.2): never set on other statuses.
    */
   verifying?: boolean;
+  /** API.md 13.3: the client's string map, replaced whole by PATCH; absent on older items is {}. */
+  metadata?: Record<string, string>;
   /** The state of the preview of the file's current variant, kept by the preview service; absent is 'none'. */
   previewStatus?: PreviewStatus;
 }

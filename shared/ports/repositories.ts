@@ -1,3 +1,4 @@
+import type { MetadataFilter } from '../domain/file-metadata.js';
 import type { FileStatus, RejectionReason } from '../domain/file-state.js';
 import type { FilePartition } from '../domain/keys.js';
 import type {
@@ -12,6 +13,7 @@ import type {
 } from '../domain/model.js';
 import type { PreviewCounters, PreviewEntry } from '../domain/preview.js';
 import type { Quota } from '../domain/quota.js';
+import type { ShareLink } from '../domain/share-link.js';
 
 /**
  * The metadata ports. One DynamoDB table backs them all (DESIGN.md); each state change that
@@ -28,6 +30,7 @@ export interface MetadataStore {
   events: EventRepository;
   quota: QuotaRepository;
   previews: PreviewRepository;
+  links: ShareLinkRepository;
 }
 
 export interface PageRequest {
@@ -81,6 +84,8 @@ export interface FileListQuery {
   status?: FileStatus;
   /** Exact type, or `type/*`. */
   mimeType?: string;
+  /** Files whose metadata holds this key with exactly this value (API.md 13.3). */
+  metadata?: MetadataFilter;
 }
 
 export interface FileRepository {
@@ -133,6 +138,15 @@ export interface FileRepository {
    * until `until`; false as for `extendUpload`.
    */
   markVerifying(file: FileRecord, until: string): Promise<boolean>;
+  /**
+   * Renames the file and/or replaces its metadata, while its status is one of `statuses`;
+   * answers the file as written, or null when it is gone or its status moved (API.md 13.3).
+   */
+  update(
+    file: FileRecord,
+    changes: { originalName?: string; metadata?: Record<string, string>; at: string },
+    statuses: readonly FileStatus[],
+  ): Promise<FileRecord | null>;
   /** Records the multipart upload id once storage has created it. */
   setMultipart(file: FileRecord, multipart: NonNullable<FileRecord['multipart']>): Promise<void>;
 
@@ -233,6 +247,24 @@ export interface PreviewRepository {
     tenantId: string,
     deltas: Partial<Pick<PreviewCounters, 'hits' | 'misses' | 'errors'>>,
   ): Promise<void>;
+}
+
+/** Share links (API.md 13.4), keyed by their token's hash. */
+export interface ShareLinkRepository {
+  /** Writes the link and its id pointer together; AlreadyExistsError when either is taken. */
+  create(link: ShareLink): Promise<void>;
+  /** One consistent GetItem: the path of every public download. */
+  getByTokenHash(tenantId: string, tokenHash: string): Promise<ShareLink | null>;
+  getById(tenantId: string, linkId: string): Promise<ShareLink | null>;
+  /** A file's links, newest first, at most `limit`. */
+  listForFile(tenantId: string, fileId: string, limit: number): Promise<ShareLink[]>;
+  /**
+   * Counts one download, atomically, only while the link is active at `now` (not revoked, not
+   * expired, under maxDownloads): the link as counted, or null when that condition failed.
+   */
+  countDownload(link: ShareLink, now: string): Promise<ShareLink | null>;
+  /** Marks it revoked unless it already is; false when it was (or is gone). */
+  revoke(link: ShareLink, at: string, reason: 'revoked' | 'file-deleted'): Promise<boolean>;
 }
 
 export class AlreadyExistsError extends Error {

@@ -1,9 +1,11 @@
-import { fileAccess, requireRole } from '../domain/access.js';
+import { canEditFile, fileAccess, requireRole } from '../domain/access.js';
 import { contentDisposition } from '../domain/content-disposition.js';
-import { conflict, notFound } from '../domain/errors.js';
+import { conflict, forbidden, notFound, validationFailed } from '../domain/errors.js';
+import { type MetadataFilter, matchesMetadata, normalizeMetadata } from '../domain/file-metadata.js';
 import type { FileStatus } from '../domain/file-state.js';
 import { partitionOf } from '../domain/file-state.js';
-import { listReadBudget } from '../domain/limits.js';
+import { normalizeFilename } from '../domain/filename.js';
+import { listReadBudget, MAX_ITEMS_READ_PER_LIST } from '../domain/limits.js';
 import { mimeMatches, safeResponseContentType } from '../domain/mime.js';
 import type { Actor, Bucket, EntityRef, FileRecord, Grant, Page } from '../domain/model.js';
 import { AuditTrail } from './audit-trail.js';
@@ -11,15 +13,33 @@ import type { FileAccessGuard } from './file-access.js';
 import { decodeCursor, encodeCursor } from './paging.js';
 import type { PreviewService } from './preview-service.js';
 import type { ServiceDeps } from './service-deps.js';
+import type { ShareLinkService } from './share-link-service.js';
 
 export interface ListFilesInput {
   bucketId?: string;
   entity?: EntityRef;
   status?: FileStatus;
   mimeType?: string;
+  metadata?: MetadataFilter;
   limit: number;
   cursor?: string;
 }
+
+/** API.md 13.3: `PATCH /v1/files/{fileId}`, either field or both. */
+export interface UpdateFileInput {
+  name?: unknown;
+  metadata?: unknown;
+}
+
+/** A file is renamed while it is pending or active; deleted and rejected ones stay as they were. */
+const EDITABLE_STATUSES: readonly FileStatus[] = ['pending', 'active'];
+
+/**
+ * The read bound of a list with a metadata filter: for everyone, admins included, since a
+ * filter that matches one file of 100,000 would otherwise read them all in one request.
+ */
+const filteredReadBudget = (actor: Actor, metadata: MetadataFilter | undefined) =>
+  metadata ? MAX_ITEMS_READ_PER_LIST : listReadBudget(actor);
 
 /** Reading, downloading, deleting and restoring files (API.md section 7). */
 export class FileService {
@@ -29,6 +49,7 @@ export class FileService {
     private readonly deps: ServiceDeps,
     private readonly access: FileAccessGuard,
     private readonly previews?: PreviewService,
+    private readonly links?: Pick<ShareLinkService, 'killForFile'>,
   ) {
     this.audit = new AuditTrail(deps);
   }
@@ -41,15 +62,22 @@ export class FileService {
   async list(actor: Actor, input: ListFilesInput): Promise<Page<FileRecord>> {
     requireRole(actor, 'viewer');
     const canSee = await this.visibilityFilter(actor);
-    const maxRead = listReadBudget(actor);
+    const maxRead = filteredReadBudget(actor, input.metadata);
     const status = input.status;
     const accept = (file: FileRecord) =>
       (status ? file.status === status : file.status !== 'deleted') &&
       (!input.bucketId || file.bucketId === input.bucketId) &&
       (!input.mimeType || mimeMatches(file.mimeType, input.mimeType)) &&
+      matchesMetadata(file.metadata, input.metadata) &&
       canSee(file);
     if (input.entity) {
-      const scope = JSON.stringify(['files', input.bucketId, input.status, input.mimeType]);
+      const scope = JSON.stringify([
+        'files',
+        input.bucketId,
+        input.status,
+        input.mimeType,
+        ...(input.metadata ? [[input.metadata.key, input.metadata.value]] : []),
+      ]);
       return this.listForEntity(actor.tenantId, input.entity, { ...input, maxRead }, accept, scope);
     }
     return this.deps.metadata.files.list(
@@ -59,10 +87,52 @@ export class FileService {
         partition: partitionOf(status ?? 'active'),
         status,
         mimeType: input.mimeType,
+        metadata: input.metadata,
       },
       { limit: input.limit, cursor: input.cursor, maxRead },
       canSee,
     );
+  }
+
+  /**
+   * Renames a file and/or replaces its metadata (API.md 13.3). The storage key is built from ids
+   * and stays; downloads take the new name in their Content-Disposition from now on.
+   */
+  async update(actor: Actor, fileId: string, input: UpdateFileInput): Promise<FileRecord> {
+    requireRole(actor, 'member');
+    if (input.name === undefined && input.metadata === undefined)
+      throw validationFailed('Give name, metadata or both.');
+    const name = input.name === undefined ? undefined : normalizeFilename(input.name);
+    const metadata = input.metadata === undefined ? undefined : normalizeMetadata(input.metadata);
+    const { file } = await this.access.visible(actor, fileId);
+    const grants =
+      actor.roles.includes('admin') || file.references.length === 0
+        ? []
+        : await this.deps.metadata.grants.findForUser(actor.tenantId, actor.userId, file.references);
+    if (!canEditFile(actor, file, grants))
+      throw forbidden('Only the uploader, an admin or a holder of a write grant may change this file.');
+    if (!EDITABLE_STATUSES.includes(file.status))
+      throw conflict(`A ${file.status} file cannot be renamed or given metadata.`);
+    const at = this.deps.clock.now().toISOString();
+    const updated = await this.deps.metadata.files.update(
+      file,
+      { originalName: name, metadata, at },
+      EDITABLE_STATUSES,
+    );
+    if (!updated) throw conflict('The file changed meanwhile; try again.');
+    const fields = [...(name === undefined ? [] : ['name']), ...(metadata === undefined ? [] : ['metadata'])];
+    await this.audit.record(actor.tenantId, {
+      type: 'file.updated',
+      actor: actor.userId,
+      fileId,
+      providerId: file.providerId,
+      details: {
+        fields,
+        ...(name === undefined ? {} : { previousName: file.originalName, name }),
+        ...(metadata === undefined ? {} : { metadataKeys: Object.keys(metadata) }),
+      },
+    });
+    return updated;
   }
 
   async download(actor: Actor, fileId: string): Promise<{ url: string; expiresAt: string }> {
@@ -109,6 +179,16 @@ export class FileService {
       fileId: file.id,
       providerId: file.providerId,
     });
+    // Its share links die with it (API.md 13.4). Downloads check the file's status anyway, so a
+    // failure here only matters if the file is restored; it is logged.
+    try {
+      await this.links?.killForFile(file.tenantId, file.id);
+    } catch (error) {
+      this.deps.logger.error('share links of a deleted file not revoked', {
+        fileId: file.id,
+        error: String(error),
+      });
+    }
     // A deleted file has no preview (a restore renders it again); the purge retries a failure here.
     try {
       await this.previews?.dropForFile(file.tenantId, file.id);

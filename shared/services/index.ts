@@ -9,6 +9,7 @@ import { ProviderService } from './provider-service.js';
 import { QuotaService } from './quota-service.js';
 import { ReferenceService } from './reference-service.js';
 import type { ServiceDeps } from './service-deps.js';
+import { ShareLinkService } from './share-link-service.js';
 import { UploadService } from './upload-service.js';
 import { ValidationService } from './validation-service.js';
 
@@ -27,6 +28,7 @@ export interface Services {
   maintenance: MaintenanceService;
   consistency: ConsistencyService;
   previews: PreviewService;
+  links: ShareLinkService;
   /** The preview cache of one tenant as a library (the seed's interface). */
   previewCacheFor(tenantId: string): PreviewCache;
 }
@@ -38,7 +40,8 @@ export function createServices(deps: ServiceDeps, defaultProvider: Provider): Se
   const previews = new PreviewService(deps, access);
   const validation = new ValidationService(deps, (file) => previews.scheduleAhead(file));
   const uploads = new UploadService(deps, buckets, access, validation);
-  const files = new FileService(deps, access, previews);
+  const links = new ShareLinkService(deps, access);
+  const files = new FileService(deps, access, previews, links);
   return {
     providers,
     buckets,
@@ -50,6 +53,7 @@ export function createServices(deps: ServiceDeps, defaultProvider: Provider): Se
     maintenance: new MaintenanceService(deps, uploads, validation, previews),
     consistency: new ConsistencyService(deps),
     previews,
+    links,
     previewCacheFor: (tenantId) => previews.cacheFor(tenantId),
   };
 }

@@ -1,6 +1,7 @@
 import { hasRole, requireRole } from '../domain/access.js';
 import { conflict, forbidden } from '../domain/errors.js';
-import { listReadBudget } from '../domain/limits.js';
+import { type MetadataFilter, matchesMetadata } from '../domain/file-metadata.js';
+import { listReadBudget, MAX_ITEMS_READ_PER_LIST } from '../domain/limits.js';
 import type { Actor, EntityRef, FileRecord, Grant, Page } from '../domain/model.js';
 import { ReferenceLimitError } from '../ports/repositories.js';
 import { AuditTrail } from './audit-trail.js';
@@ -58,15 +59,21 @@ export class ReferenceService {
     });
   }
 
-  async listEntityFiles(actor: Actor, entity: EntityRef, page: { limit: number; cursor?: string }) {
+  async listEntityFiles(
+    actor: Actor,
+    entity: EntityRef,
+    page: { limit: number; cursor?: string },
+    metadata?: MetadataFilter,
+  ) {
     requireRole(actor, 'viewer');
     const canSee = await this.files.visibilityFilter(actor);
     return this.files.listForEntity(
       actor.tenantId,
       entity,
-      { ...page, maxRead: listReadBudget(actor) },
-      (f) => f.status !== 'deleted' && canSee(f),
-      'entity-files',
+      // A metadata filter bounds admins' reading too (file-service.ts says why).
+      { ...page, maxRead: metadata ? MAX_ITEMS_READ_PER_LIST : listReadBudget(actor) },
+      (f) => f.status !== 'deleted' && matchesMetadata(f.metadata, metadata) && canSee(f),
+      metadata ? JSON.stringify(['entity-files', metadata.key, metadata.value]) : 'entity-files',
     );
   }
 

@@ -5,6 +5,7 @@ import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import { objectKeys, parseFileObjectKey } from '../domain/keys.js';
 import { isMimeAllowed } from '../domain/mime.js';
 import { type Bucket, type FileRecord, SYSTEM_ACTOR, type ValidatedObject } from '../domain/model.js';
+import { QUARANTINE_TAG } from '../domain/quarantine-tag.js';
 import type { ObjectHead, ObjectStore } from '../ports/object-store.js';
 import { AuditTrail } from './audit-trail.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -40,8 +41,6 @@ export const INLINE_CHECKSUM_MAX_BYTES = 8 * 1024 * 1024;
 export const VERIFY_WINDOW_SECONDS = 30 * 60;
 /** CopyObject's limit: a larger object cannot be copied to quarantine in one call. */
 const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
-/** The tag a versioned store's quarantined version carries; the bucket policy denies reading it. */
-export const QUARANTINE_TAG = { key: 'stowage-quarantine', value: 'true' } as const;
 
 /**
  * API.md section 6: what happens when bytes arrive, from the storage event or `complete`.

@@ -48,7 +48,11 @@ beforeAll(async () => {
   const files = Array.from({ length: HIDDEN + 3 }, (_, i) => seededFile(i));
   // Oldest first in `files`: the viewer uploaded the two oldest and the newest, so the pages
   // between read only files the viewer may not see.
-  for (const i of [0, 1, files.length - 1]) (files[i] as FileRecord).uploadedBy = viewer.userId;
+  for (const i of [0, 1, files.length - 1]) {
+    (files[i] as FileRecord).uploadedBy = viewer.userId;
+    // The same three carry the metadata an admin's filtered list looks for (API.md 13.3).
+    (files[i] as FileRecord).metadata = { project: 'apollo' };
+  }
   visible = files
     .filter((f) => f.uploadedBy === viewer.userId)
     .map((f) => f.id)
@@ -82,6 +86,20 @@ describe('a non-admin list reads a bounded number of items', () => {
     const { pages, seen } = await followAll(viewer, path);
     expect(seen).toEqual(visible);
     for (const page of pages) expect(page.read).toBeLessThanOrEqual(2 * MAX_ITEMS_READ_PER_LIST + OVERHEAD);
+  });
+
+  it('a metadata filter bounds an admin too: 3 matches among thousands, every page within the budget', async () => {
+    for (const path of [
+      `/v1/files?bucketId=${bucketId}&metadata.project=apollo&limit=50`,
+      `/v1/files?metadata.project=apollo&limit=50`,
+      `/v1/entities/${ticket.entityType}/${ticket.entityId}/files?metadata.project=apollo&limit=50`,
+    ]) {
+      const { pages, seen } = await followAll(admin, path);
+      expect(seen, path).toEqual(visible);
+      const perPage = path.includes('/entities/') ? 2 * MAX_ITEMS_READ_PER_LIST : MAX_ITEMS_READ_PER_LIST;
+      for (const page of pages) expect(page.read, path).toBeLessThanOrEqual(perPage + OVERHEAD);
+      expect(pages.length, path).toBeGreaterThanOrEqual(Math.ceil(HIDDEN / MAX_ITEMS_READ_PER_LIST));
+    }
   });
 
   it('admins still get exact pages: `limit` items while more follow', async () => {

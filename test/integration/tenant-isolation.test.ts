@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,15 +13,15 @@ import { composeSecondApp, type SecondApp } from '../support/second-app.js';
  * DynamoDB Local accept, with a token of our own, so the test can see which session signed what.
  */
 const sts = mockClient(STSClient);
-const sessions: { tenant: string; policy: any }[] = [];
+const sessions: { tenant: string; input: AssumeRoleCommandInput }[] = [];
 let second: SecondApp;
 let api: ReturnType<typeof makeApiHandler>;
 
 beforeAll(async () => {
   const stack = inject('stackConfig');
   sts.on(AssumeRoleCommand).callsFake(async (input) => {
-    const tenant = (input.RoleSessionName as string).replace(/^tenant-/, '');
-    sessions.push({ tenant, policy: JSON.parse(input.Policy as string) });
+    const tenant = input.Tags?.find((tag: { Key?: string }) => tag.Key === 'tenant')?.Value as string;
+    sessions.push({ tenant, input });
     return {
       Credentials: {
         AccessKeyId: stack.s3AccessKeyId,
@@ -29,6 +29,7 @@ beforeAll(async () => {
         SessionToken: `session-for-${tenant}`,
         Expiration: new Date(Date.now() + 3_600_000),
       },
+      PackedPolicySize: 3,
     };
   });
   second = await composeSecondApp({
@@ -80,15 +81,11 @@ describe('per-tenant credentials (the second wall)', () => {
     const url = new URL(init.body.upload.url);
     expect(url.searchParams.get('X-Amz-Security-Token')).toBe(`session-for-${acme}`);
 
-    // the session's policy is the tenant's, derived from keys.ts
+    // the session is scoped by its tenant tag alone: no inline session policy (STS limits)
     const session = sessions.find((s) => s.tenant === acme);
-    const objects = session?.policy.Statement.find((s: any) => s.Sid === 'TenantObjects');
-    expect(objects.Resource).toContain(`arn:aws:s3:::${second.uploadsBucket}/tenants/${acme}/*`);
-    const items = session?.policy.Statement.find((s: any) => s.Sid === 'TenantItems');
-    expect(items.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']).toEqual([
-      `T#${acme}`,
-      `T#${acme}#*`,
-    ]);
+    expect(session?.input.Tags).toEqual([{ Key: 'tenant', Value: acme }]);
+    expect(session?.input.Policy).toBeUndefined();
+    expect(session?.input.PolicyArns).toBeUndefined();
 
     // the whole flow still works through the scoped clients
     const put = await fetch(init.body.upload.url, {
@@ -111,11 +108,33 @@ describe('per-tenant credentials (the second wall)', () => {
       expect((await call(b, 'GET', '/v1/quota')).status).toBe(200);
     }
     const calls = sts.commandCalls(AssumeRoleCommand).slice(before);
-    expect(calls.map((c) => c.args[0].input.RoleSessionName).sort()).toEqual(
-      [`tenant-${a}`, `tenant-${b}`].sort(),
-    );
+    expect(calls.map((c) => c.args[0].input.Tags?.[0]?.Value).sort()).toEqual([a, b].sort());
     expect(
       calls.every((c) => c.args[0].input.RoleArn === 'arn:aws:iam::111122223333:role/stowage-tenant-access'),
     ).toBe(true);
+  });
+
+  it('serves a tenant with the longest id the API accepts, in a session request inside STS’s limits', async () => {
+    // Prepare: a 64-character tenant id (the API's limit), unique per run.
+    const longest = `${newTenant('longest')}-${'x'.repeat(64)}`.slice(0, 64);
+    expect(longest).toHaveLength(64);
+
+    // Act: a request that writes (bucket) and reads (quota) through the scoped clients.
+    const bucket = await call(longest, 'POST', '/v1/buckets', { name: 'Longest' });
+    const quota = await call(longest, 'GET', '/v1/quota');
+
+    // Assess
+    expect(bucket.status).toBe(201);
+    expect(quota.status).toBe(200);
+    const session = sessions.find((s) => s.tenant === longest);
+    expect(session).toBeDefined();
+    const input = session!.input;
+    expect(input.RoleSessionName!.length).toBeLessThanOrEqual(64);
+    expect(input.RoleSessionName).toMatch(/^[\w+=,.@-]+$/);
+    expect(input.Tags).toEqual([{ Key: 'tenant', Value: longest }]);
+    expect(input.Policy).toBeUndefined();
+    expect(input.DurationSeconds).toBeLessThanOrEqual(3600);
+    // The whole request is small whatever the resource names: tags are the only packed part.
+    expect(JSON.stringify(input).length).toBeLessThan(512);
   });
 });

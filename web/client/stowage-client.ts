@@ -4,8 +4,12 @@ import type {
   Bucket,
   CompletedPart,
   CreateBucketRequest,
+  CreatedShareLink,
   CreateProviderRequest,
+  CreateShareLinkRequest,
   Download,
+  EntityFilesQuery,
+  FileMetadata,
   Grant,
   GrantAccess,
   InitiatedUpload,
@@ -21,9 +25,11 @@ import type {
   PreviewPending,
   Provider,
   Quota,
+  ShareLink,
   StoredParts,
   StowageFile,
   UpdateBucketRequest,
+  UpdateFileRequest,
 } from './types.js';
 import { findResumableUpload, forgetResumableUpload, type UploadOptions, uploadFile } from './upload.js';
 
@@ -48,6 +54,14 @@ export interface CallOptions {
 type Query = Record<string, string | number | boolean | undefined>;
 
 const seg = encodeURIComponent;
+
+/** `{ metadata: { KEY: value } }` becomes the wire's `metadata.KEY=value`; the rest stays. */
+function withMetadataQuery<Q extends { metadata?: Record<string, string> }>(q: Q): Query {
+  const { metadata, ...rest } = q;
+  const query: Query = { ...(rest as Query) };
+  for (const [key, value] of Object.entries(metadata ?? {})) query[`metadata.${key}`] = value;
+  return query;
+}
 
 /** A typed client for every route of API.md, plus `upload()`. */
 export function createStowageClient(options: StowageClientOptions) {
@@ -132,13 +146,32 @@ export function createStowageClient(options: StowageClientOptions) {
       get<StoredParts>(`/v1/files/${seg(fileId)}/upload`, undefined, o),
 
     // ---- files ----
-    listFiles: (q: ListFilesQuery = {}, o?: CallOptions) => get<Page<StowageFile>>('/v1/files', q, o),
+    listFiles: (q: ListFilesQuery = {}, o?: CallOptions) =>
+      get<Page<StowageFile>>('/v1/files', withMetadataQuery(q), o),
     getFile: (id: string, o?: CallOptions) => get<StowageFile>(`/v1/files/${seg(id)}`, undefined, o),
     getDownloadUrl: (id: string, o?: CallOptions) =>
       get<Download>(`/v1/files/${seg(id)}/download`, undefined, o),
+    /** `PATCH /v1/files/{id}` with either field or both (API.md 13.3). */
+    updateFile: (id: string, body: UpdateFileRequest, o?: CallOptions) =>
+      send<StowageFile>('PATCH', `/v1/files/${seg(id)}`, body, o),
+    /** The storage key stays; downloads carry the new name. */
+    renameFile: (id: string, name: string, o?: CallOptions) =>
+      send<StowageFile>('PATCH', `/v1/files/${seg(id)}`, { name }, o),
+    /** Replaces the whole map (`{}` clears it). */
+    updateMetadata: (id: string, metadata: FileMetadata, o?: CallOptions) =>
+      send<StowageFile>('PATCH', `/v1/files/${seg(id)}`, { metadata }, o),
     deleteFile: (id: string, o?: CallOptions) => send<void>('DELETE', `/v1/files/${seg(id)}`, undefined, o),
     restoreFile: (id: string, o?: CallOptions) =>
       send<StowageFile>('POST', `/v1/files/${seg(id)}/restore`, {}, o),
+
+    // ---- share links (API.md 13.4) ----
+    /** The answer holds the link's `url`, shown only here: the service keeps the token hashed. */
+    createShareLink: (fileId: string, body: CreateShareLinkRequest, o?: CallOptions) =>
+      send<CreatedShareLink>('POST', `/v1/files/${seg(fileId)}/links`, body, o),
+    listShareLinks: (fileId: string, o?: CallOptions) =>
+      get<{ items: ShareLink[] }>(`/v1/files/${seg(fileId)}/links`, undefined, o).then((r) => r.items),
+    revokeShareLink: (linkId: string, o?: CallOptions) =>
+      send<void>('DELETE', `/v1/links/${seg(linkId)}`, undefined, o),
 
     // ---- references, entities and grants ----
     addReference: (fileId: string, entityType: string, entityId: string, o?: CallOptions) =>
@@ -155,8 +188,12 @@ export function createStowageClient(options: StowageClientOptions) {
         undefined,
         o,
       ),
-    listEntityFiles: (entityType: string, entityId: string, q: PageQuery = {}, o?: CallOptions) =>
-      get<Page<StowageFile>>(`/v1/entities/${seg(entityType)}/${seg(entityId)}/files`, q, o),
+    listEntityFiles: (entityType: string, entityId: string, q: EntityFilesQuery = {}, o?: CallOptions) =>
+      get<Page<StowageFile>>(
+        `/v1/entities/${seg(entityType)}/${seg(entityId)}/files`,
+        withMetadataQuery(q),
+        o,
+      ),
     deleteEntity: (entityType: string, entityId: string, o?: CallOptions) =>
       send<{ removed: number }>('DELETE', `/v1/entities/${seg(entityType)}/${seg(entityId)}`, undefined, o),
     listGrants: (entityType: string, entityId: string, q: PageQuery = {}, o?: CallOptions) =>

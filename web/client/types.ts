@@ -19,6 +19,9 @@ export type PreviewMetrics = z.infer<typeof s.PreviewMetricsView>;
 export type Download = z.infer<typeof s.DownloadView>;
 export type UploadInstructions = z.infer<typeof s.UploadInstructionsView>;
 export type InitiatedUpload = z.infer<typeof s.InitiateUploadView>;
+export type ShareLink = z.infer<typeof s.ShareLinkView>;
+export type CreatedShareLink = z.infer<typeof s.CreatedShareLinkView>;
+export type CreateShareLinkRequest = z.input<typeof s.CreateShareLinkBody>;
 export type ApiErrorBody = z.infer<typeof s.ErrorResponse>;
 
 export type CreateProviderRequest = z.input<typeof s.CreateProviderBody>;
@@ -31,7 +34,11 @@ export type GrantAccess = z.input<typeof s.GrantBody>['access'];
 
 // Queries are typed by their parsed form: `limit` is a number here, a string on the wire.
 export type PageQuery = z.output<typeof s.PageQuery>;
-export type ListFilesQuery = z.output<typeof s.ListFilesQuery>;
+/** `metadata: { KEY: value }` (one key) is sent as `metadata.KEY=value` (API.md 13.3). */
+export type ListFilesQuery = z.output<typeof s.ListFilesQueryFields> & { metadata?: Record<string, string> };
+export type EntityFilesQuery = PageQuery & { metadata?: Record<string, string> };
+export type UpdateFileRequest = z.input<typeof s.UpdateFileBody>;
+export type FileMetadata = StowageFile['metadata'];
 export type ListEventsQuery = z.output<typeof s.EventsQuery>;
 
 export interface Page<T> {

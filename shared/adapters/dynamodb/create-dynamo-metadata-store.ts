@@ -8,6 +8,7 @@ import { createPreviewRepository } from './preview-repository.js';
 import { createProviderRepository } from './provider-repository.js';
 import { createQuotaRepository } from './quota-repository.js';
 import { createReferenceRepository } from './reference-repository.js';
+import { createShareLinkRepository } from './share-link-repository.js';
 
 export interface DynamoMetadataStoreOptions {
   /** Built once per cold start by the composition root; the table must exist (`ensureTable`). */
@@ -30,5 +31,6 @@ export function createDynamoMetadataStore(opts: DynamoMetadataStoreOptions): Met
     events: createEventRepository(ctx),
     quota: createQuotaRepository(ctx),
     previews: createPreviewRepository(ctx),
+    links: createShareLinkRepository(ctx),
   };
 }

@@ -79,6 +79,7 @@ export const fileItem = {
       objectKey: file.objectKey,
       validatedObject: file.validatedObject ? { ...file.validatedObject } : null,
       ...(file.verifying ? { verifying: true } : {}),
+      metadata: { ...(file.metadata ?? {}) },
       // DynamoDB stores no empty sets: no references means no attribute.
       ...(refs.size > 0 ? { refs } : {}),
     };
@@ -115,6 +116,7 @@ export const fileItem = {
         ? null
         : validatedObjectFrom(read.map('validatedObject')),
       ...(item.verifying === true && status === 'pending' ? { verifying: true } : {}),
+      metadata: metadataFrom(item.metadata),
       // Written by the preview repository, only once a preview is asked for or rendered.
       ...(PREVIEW_STATUSES.includes(item.previewStatus as PreviewStatus)
         ? { previewStatus: item.previewStatus as PreviewStatus }
@@ -124,6 +126,14 @@ export const fileItem = {
 
   refSet: (refs: readonly EntityRef[]) => new Set(refs.map((ref) => `${ref.entityType}#${ref.entityId}`)),
 };
+
+/** A string map; absent on items written before metadata existed. */
+function metadataFrom(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!value || typeof value !== 'object') return out;
+  for (const [key, v] of Object.entries(value)) if (typeof v === 'string') out[key] = v;
+  return out;
+}
 
 function multipartFrom(map: Record<string, unknown>): MultipartState {
   const read = itemReader(map);

@@ -275,6 +275,40 @@ export function createFileRepository(ctx: TableContext): FileRepository {
       return conditional(ctx.client.send(new DeleteCommand(fileDelete(file, 'rejected'))));
     },
 
+    async update(file, changes, statuses) {
+      const sets = ['updatedAt = :at'];
+      const values: Record<string, unknown> = { ':at': changes.at };
+      if (changes.originalName !== undefined) {
+        sets.push('originalName = :name');
+        values[':name'] = changes.originalName;
+      }
+      if (changes.metadata !== undefined) {
+        sets.push('metadata = :metadata');
+        values[':metadata'] = { ...changes.metadata };
+      }
+      const allowed = statuses.map((_, i) => `:s${i}`);
+      statuses.forEach((status, i) => {
+        values[`:s${i}`] = status;
+      });
+      try {
+        const { Attributes } = await ctx.client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: fileItem.key(file.tenantId, file.id),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: `attribute_exists(PK) AND #status IN (${allowed.join(', ')})`,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return Attributes ? fileItem.fromItem(Attributes) : null;
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) return null;
+        throw error;
+      }
+    },
+
     async setMultipart(file, multipart) {
       try {
         await ctx.client.send(
@@ -333,7 +367,7 @@ export function createFileRepository(ctx: TableContext): FileRepository {
 
 /** The index query behind a file listing: per bucket on GSI1, tenant-wide on GSI2, newest first. */
 function listSource(query: FileListQuery, extraFilter?: string, extraValues?: Record<string, unknown>) {
-  const { tenantId, bucketId, partition, status, mimeType } = query;
+  const { tenantId, bucketId, partition, status, mimeType, metadata } = query;
   const byBucket = bucketId !== undefined;
   const pk = byBucket
     ? tableKeys.fileByBucketPk(tenantId, bucketId, partition)
@@ -352,6 +386,12 @@ function listSource(query: FileListQuery, extraFilter?: string, extraValues?: Re
     filters.push(wildcard ? 'begins_with(mimeType, :mimeType)' : 'mimeType = :mimeType');
     values[':mimeType'] = wildcard ? mimeType.slice(0, -1) : mimeType;
   }
+  if (metadata !== undefined) {
+    // Keys may hold `.` and `-`: always through a name placeholder, never in the expression.
+    filters.push('metadata.#metadataKey = :metadataValue');
+    names['#metadataKey'] = metadata.key;
+    values[':metadataValue'] = metadata.value;
+  }
   if (extraFilter) filters.push(extraFilter);
   if (filters.some((filter) => filter.includes('#status'))) names['#status'] = 'status';
 
@@ -363,6 +403,8 @@ function listSource(query: FileListQuery, extraFilter?: string, extraValues?: Re
       partition,
       status ?? null,
       mimeType ?? null,
+      // Only when given, so cursors of unfiltered listings stay valid across this change.
+      ...(metadata ? [['metadata', metadata.key, metadata.value]] : []),
     ]),
     keyAttributes: ['PK', 'SK', pkName, skName] as string[],
     fixed: { [pkName]: pk } as Record<string, string>,

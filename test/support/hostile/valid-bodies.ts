@@ -52,6 +52,11 @@ export const VALID_BODIES: Record<string, (n: number) => Record<string, unknown>
     partNumbers: [1],
     partSha256: ['ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
   }),
+  UpdateFileRequest: (n) => ({
+    name: `renamed ${n}.txt`,
+    metadata: { project: `p-${n}`, 'cost.center': 'x-1' },
+  }),
+  CreateShareLinkRequest: () => ({ expiresInSeconds: 600, maxDownloads: 5 }),
   GrantRequest: () => ({ access: 'read' }),
   SetQuotaRequest: () => ({ limitBytes: null }),
 };

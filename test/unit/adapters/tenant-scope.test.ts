@@ -1,10 +1,14 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { tenantAccessPolicy } from '../../../shared/adapters/tenant-scope/tenant-access-policy.js';
 import { currentTenant, runAsTenant } from '../../../shared/adapters/tenant-scope/tenant-context.js';
-import { createStsTenantCredentials } from '../../../shared/adapters/tenant-scope/tenant-credentials.js';
+import {
+  createStsTenantCredentials,
+  STS_LIMITS,
+  TENANT_SESSION_LOG_MESSAGE,
+} from '../../../shared/adapters/tenant-scope/tenant-credentials.js';
 import { routeByTenant } from '../../../shared/adapters/tenant-scope/tenant-router.js';
-import { tenantSessionPolicy } from '../../../shared/adapters/tenant-scope/tenant-session-policy.js';
 
 const resources = {
   tableArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/stowage',
@@ -15,7 +19,7 @@ const resources = {
 
 /** Just enough of IAM's matching to ask "would this policy allow that?". */
 function allows(
-  policy: ReturnType<typeof tenantSessionPolicy>,
+  policy: ReturnType<typeof tenantAccessPolicy>,
   action: string,
   resource: string,
   leadingKeys?: string[],
@@ -30,8 +34,8 @@ function allows(
   });
 }
 
-describe('tenantSessionPolicy', () => {
-  const acme = tenantSessionPolicy('acme', resources);
+describe('tenantAccessPolicy', () => {
+  const acme = tenantAccessPolicy('acme', resources);
 
   it.each([
     ['s3:GetObject', 'arn:aws:s3:::stowage-uploads/tenants/acme/B1/F1', true],
@@ -75,16 +79,11 @@ describe('tenantSessionPolicy', () => {
 
   it('lets a session use the buckets’ customer managed key only when there is one (SSE-KMS)', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    const withKey = tenantSessionPolicy('acme', { ...resources, kmsKeyArn: keyArn });
+    const withKey = tenantAccessPolicy('acme', { ...resources, kmsKeyArns: [keyArn] });
     expect(allows(withKey, 'kms:Decrypt', keyArn)).toBe(true);
     expect(allows(withKey, 'kms:GenerateDataKey', keyArn)).toBe(true);
     expect(allows(withKey, 'kms:Decrypt', `${keyArn}0`)).toBe(false);
     expect(acme.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith('kms:'))).toEqual([]);
-  });
-
-  it('fits the 2048-character limit of a packed session policy for the longest tenant id', () => {
-    const longest = tenantSessionPolicy('x'.repeat(64), resources);
-    expect(JSON.stringify(longest).length).toBeLessThan(2048);
   });
 });
 
@@ -106,7 +105,6 @@ describe('createStsTenantCredentials', () => {
     const credentialsFor = createStsTenantCredentials({
       sts: new STSClient({ region: 'eu-west-1' }),
       roleArn: 'arn:aws:iam::111122223333:role/tenant-access',
-      policyFor: (t) => tenantSessionPolicy(t, resources),
     });
     const [a1, a2, b] = await Promise.all([
       credentialsFor('acme'),
@@ -117,8 +115,11 @@ describe('createStsTenantCredentials', () => {
     expect(a2).toEqual(a1);
     expect(b.accessKeyId).toBe('ASIA-tenant-beta');
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    // the tag scopes the session (the role's own policy); no inline session policy is sent
     const input = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
-    expect(JSON.parse(input?.Policy ?? '{}')).toEqual(tenantSessionPolicy('acme', resources));
+    expect(input?.Tags).toEqual([{ Key: 'tenant', Value: 'acme' }]);
+    expect(input?.Policy).toBeUndefined();
+    expect(input?.PolicyArns).toBeUndefined();
     sts.restore();
   });
 
@@ -132,7 +133,6 @@ describe('createStsTenantCredentials', () => {
     const credentialsFor = createStsTenantCredentials({
       sts: new STSClient({ region: 'eu-west-1' }),
       roleArn: 'arn:aws:iam::111122223333:role/tenant-access',
-      policyFor: (t) => tenantSessionPolicy(t, resources),
       refreshBeforeMs: 5 * 60_000,
     });
     await expect(credentialsFor('acme')).rejects.toThrow('throttled');
@@ -141,6 +141,65 @@ describe('createStsTenantCredentials', () => {
     expect((await credentialsFor('acme')).accessKeyId).toBe('LONG');
     expect((await credentialsFor('acme')).accessKeyId).toBe('LONG');
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(3);
+    sts.restore();
+  });
+  it('for the longest tenant id (64 characters), asks STS for a session inside its limits', async () => {
+    const sts = mockClient(STSClient);
+    sts.on(AssumeRoleCommand).resolves(expiringIn(3_600_000, 'LONGEST'));
+    const tenantId = `${'a1_-'.repeat(16)}`;
+    expect(tenantId).toHaveLength(64);
+    await createStsTenantCredentials({
+      sts: new STSClient({ region: 'eu-west-1' }),
+      roleArn: `arn:aws:iam::111122223333:role/${'S'.repeat(64)}`,
+    })(tenantId);
+    const input = sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input;
+    expect(input.RoleSessionName!.length).toBeLessThanOrEqual(STS_LIMITS.roleSessionName);
+    expect(input.RoleSessionName).toMatch(/^[\w+=,.@-]+$/);
+    expect(input.Tags).toEqual([{ Key: 'tenant', Value: tenantId }]);
+    for (const tag of input.Tags!) {
+      expect(tag.Key!.length).toBeLessThanOrEqual(STS_LIMITS.tagKey);
+      expect(tag.Value!.length).toBeLessThanOrEqual(STS_LIMITS.tagValue);
+    }
+    expect(input.Policy).toBeUndefined();
+    expect(input.DurationSeconds).toBeLessThanOrEqual(3600); // role chaining: one hour at most
+    sts.restore();
+  });
+
+  it('logs STS’s PackedPolicySize of each session, as a warning above 80 %', async () => {
+    const sts = mockClient(STSClient);
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce({ ...expiringIn(3_600_000, 'A'), PackedPolicySize: 6 })
+      .resolves({ ...expiringIn(3_600_000, 'B'), PackedPolicySize: 85 });
+    const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+    const logger = {
+      info: (message: string, fields?: Record<string, unknown>) =>
+        lines.push({ level: 'info', message, fields }),
+      warn: (message: string, fields?: Record<string, unknown>) =>
+        lines.push({ level: 'warn', message, fields }),
+      error: (message: string, fields?: Record<string, unknown>) =>
+        lines.push({ level: 'error', message, fields }),
+    };
+    const credentialsFor = createStsTenantCredentials({
+      sts: new STSClient({ region: 'eu-west-1' }),
+      roleArn: 'arn:aws:iam::111122223333:role/tenant-access',
+      logger,
+    });
+    await credentialsFor('acme');
+    await credentialsFor('beta');
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        message: TENANT_SESSION_LOG_MESSAGE,
+        fields: expect.objectContaining({ tenantId: 'acme', packedPolicySize: 6 }),
+      },
+      {
+        level: 'warn',
+        message: TENANT_SESSION_LOG_MESSAGE,
+        fields: expect.objectContaining({ tenantId: 'beta', packedPolicySize: 85, nearLimit: true }),
+      },
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('"s"'); // the secret key is never logged
     sts.restore();
   });
 });

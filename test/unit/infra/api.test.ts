@@ -10,7 +10,9 @@ import { REPO_ROOT, removeTestOutdirs, resourcesOf, synthService } from './suppo
 
 afterAll(removeTestOutdirs);
 
-const PUBLIC = ['GET /v1/health', 'GET /v1/openapi.json'];
+const PUBLIC = ['GET /v1/health', 'GET /v1/shared/{token}', 'GET /v1/openapi.json'];
+/** Public routes that answer without any service behind them. */
+const STATIC_PUBLIC = ['GET /v1/health', 'GET /v1/openapi.json'];
 /** Every route of the route table, plus the OpenAPI document the router adds itself. */
 const TABLE_ROUTES = [...routes.map((r) => `${r.method} ${r.path}`), 'GET /v1/openapi.json'];
 
@@ -54,7 +56,9 @@ describe('routes', () => {
     };
 
     // Act / Assess: the public routes answer without a token; nothing else does.
-    for (const key of PUBLIC) await expect(call(key)).resolves.toMatchObject({ status: 200 });
+    for (const key of STATIC_PUBLIC) await expect(call(key)).resolves.toMatchObject({ status: 200 });
+    // A share link with a malformed token: 404 before any service is asked.
+    await expect(call('GET /v1/shared/{token}')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     for (const key of apiRoutes.map((r) => r.RouteKey as string).filter((k) => !PUBLIC.includes(k)))
       await expect(call(key), key).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
@@ -86,11 +90,6 @@ describe('routes', () => {
    * with its handler, and a route listed here that exists fails the test.
    */
   const AWAITING_HANDLERS = new Map([
-    ['PATCH /v1/files/{fileId}', 'issue 13'],
-    ['POST /v1/files/{fileId}/links', 'issue 13'],
-    ['GET /v1/files/{fileId}/links', 'issue 13'],
-    ['DELETE /v1/links/{linkId}', 'issue 13'],
-    ['GET /v1/shared/{token}', 'issue 13'],
     ['POST /v1/webhooks', 'issue 13'],
     ['GET /v1/webhooks', 'issue 13'],
     ['DELETE /v1/webhooks/{id}', 'issue 13'],
@@ -200,6 +199,26 @@ describe('the stage', () => {
     expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
     const format = JSON.parse(stage.AccessLogSettings.Format);
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+  });
+
+  it('throttles the public share-link route on its own, tighter than the rest, after the route exists', () => {
+    const [stageId, stageResource] = Object.entries(resourcesOf(template, 'AWS::ApiGatewayV2::Stage'))[0]!;
+    expect(stageResource.Properties.RouteSettings).toEqual({
+      'GET /v1/shared/{token}': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+    });
+    const [routeId] = Object.entries(resourcesOf(template, 'AWS::ApiGatewayV2::Route')).find(
+      ([, r]) => r.Properties.RouteKey === 'GET /v1/shared/{token}',
+    )!;
+    expect(stageResource.DependsOn).toContain(routeId);
+    expect(stageId).toBeTruthy();
+    const { template: t } = synthService({
+      jwtIssuer: 'https://issuer.example.com/',
+      jwtAudience: ['a'],
+      sharedLinkThrottle: { rateLimit: 2, burstLimit: 3 },
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: { 'GET /v1/shared/{token}': { ThrottlingRateLimit: 2, ThrottlingBurstLimit: 3 } },
+    });
   });
 
   it('answers browsers from the allowed origins', () => {

@@ -1,8 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ENTRIES } from '../../../infra/constructs/stowage-service.js';
 import { createIsolatedPreviewRenderer } from '../../../shared/adapters/preview/isolated-preview-renderer.js';
@@ -99,6 +102,109 @@ describe('function bundles (esbuild, minified ESM)', () => {
     console.log(`bundle renderPreview: imported in ${importMs.toFixed(0)} ms`);
     expect(result).toMatch(/tenantId, fileId/);
   });
+});
+
+/** A stand-in for STS on loopback: records each request's form fields, answers AssumeRole. */
+async function fakeSts() {
+  const requests: URLSearchParams[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      requests.push(new URLSearchParams(body));
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
+          `<Credentials><AccessKeyId>ASIAFAKEFAKEFAKE</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey>` +
+          `<SessionToken>fake-token</SessionToken><Expiration>${new Date(Date.now() + 3_600_000).toISOString()}</Expiration></Credentials>` +
+          `<AssumedRoleUser><AssumedRoleId>AROAFAKE:tenant</AssumedRoleId><Arn>arn:aws:sts::111122223333:assumed-role/r/tenant</Arn></AssumedRoleUser>` +
+          `<PackedPolicySize>7</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, requests, close: () => server.close() };
+}
+
+describe('the tenant session the bundled API asks STS for', () => {
+  it('for a 64-character tenant: tagged with the tenant, no session policy, within STS’s limits', async () => {
+    // Prepare: the API bundle wired as the construct wires it (TENANT_ROLE_ARN, URL lifetimes),
+    // STS on loopback, DynamoDB on a closed port (the request itself may fail: only STS matters).
+    const sts = await fakeSts();
+    const tenant = `t${'0123456789abcdef_-'.repeat(4)}`.slice(0, 64);
+    const roleArn = `arn:aws:iam::111122223333:role/${'StowageProductionEuWest1-ServiceTenantAccessRole'.padEnd(64, 'X')}`;
+    const event = {
+      version: '2.0',
+      rawPath: '/v1/quota',
+      rawQueryString: '',
+      headers: {},
+      isBase64Encoded: false,
+      requestContext: {
+        http: { method: 'GET', path: '/v1/quota' },
+        authorizer: { jwt: { claims: { sub: 'alice', tenant_id: tenant, roles: '[admin]' }, scopes: [] } },
+      },
+    };
+    const script = `
+      const mod = await import(${JSON.stringify(pathToFileURL(bundles.get('api')!).href)});
+      const result = await mod.handler(${JSON.stringify(event)}, {});
+      console.log(JSON.stringify({ status: result.statusCode }));
+    `;
+
+    // Act
+    let stdout = '';
+    try {
+      ({ stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          NODE_NO_WARNINGS: '1',
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'AKIAFUNCTIONROLE',
+          AWS_SECRET_ACCESS_KEY: 'function-role-secret',
+          AWS_ENDPOINT_URL_STS: sts.url,
+          DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
+          AWS_MAX_ATTEMPTS: '1',
+          TABLE_NAME: 'stowage-table',
+          UPLOADS_BUCKET: 'stowage-uploads',
+          PREVIEW_BUCKET: 'stowage-previews',
+          SECRETS_PREFIX: 'stowage/test',
+          TENANT_ROLE_ARN: roleArn,
+          FILESTORE_UPLOAD_URL_TTL_SECONDS: '600',
+          FILESTORE_PART_URL_TTL_SECONDS: '900',
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      }));
+    } finally {
+      sts.close();
+    }
+
+    // Assess: one AssumeRole, shaped by STS's limits.
+    expect(sts.requests).toHaveLength(1);
+    const form = Object.fromEntries(sts.requests[0]!);
+    expect(form).toMatchObject({
+      Action: 'AssumeRole',
+      RoleArn: roleArn,
+      'Tags.member.1.Key': 'tenant',
+      'Tags.member.1.Value': tenant,
+      DurationSeconds: '3600',
+    });
+    expect(Object.keys(form).filter((k) => k === 'Policy' || k.startsWith('PolicyArns'))).toEqual([]);
+    expect(Object.keys(form).filter((k) => k.startsWith('Tags.member.'))).toHaveLength(2);
+    expect(form.RoleSessionName!.length).toBeLessThanOrEqual(64);
+    expect(form.RoleSessionName).toMatch(/^[\w+=,.@-]+$/);
+    // The session it opened is logged with STS's PackedPolicySize, which the alarm reads.
+    const lines = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ message: 'tenant session opened', tenantId: tenant, packedPolicySize: 7 }),
+    );
+    expect(stdout).not.toContain('fake-secret');
+  }, 90_000);
 });
 
 /** Every file under a folder, with its size. */

@@ -55,7 +55,7 @@ describe('upload events', () => {
     );
   });
 
-  it('let only the uploads bucket send to the queue', () => {
+  it('let only the uploads bucket of this account send to the queue', () => {
     const uploadsId = logicalId(stack.service.uploadsBucket);
     const statements = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
@@ -63,7 +63,11 @@ describe('upload events', () => {
     expect(statements).toEqual([
       expect.objectContaining({
         Principal: { Service: 's3.amazonaws.com' },
-        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [uploadsId, 'Arn'] } } },
+        // Bucket names are global: the source account keeps out a same-named bucket elsewhere.
+        Condition: {
+          ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [uploadsId, 'Arn'] } },
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        },
         Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
       }),
     ]);

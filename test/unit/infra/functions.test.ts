@@ -1,9 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Size } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../../functions/lib/config.js';
+import { StowageFunctions, type StowageFunctionsProps } from '../../../infra/constructs/stowage-functions.js';
 import { FUNCTION_ENTRIES } from '../../../infra/constructs/stowage-service.js';
 import {
   ENTRIES,
@@ -11,7 +13,9 @@ import {
   REPO_ROOT,
   removeTestOutdirs,
   resourcesOf,
+  statementsOfRole,
   synthService,
+  testApp,
 } from './support/synth.js';
 
 afterAll(removeTestOutdirs);
@@ -107,12 +111,14 @@ describe('the preview render function', () => {
   const render = functionFor(template, FUNCTION_ENTRIES.renderPreview);
   const env = (entry: string) => functionFor(template, entry).resource.Properties.Environment.Variables;
 
-  it('is sized by the measurements: 1 GiB, 60 s, at most 10 renders at once', () => {
-    expect(render.resource.Properties).toMatchObject({
-      MemorySize: 1024,
-      Timeout: 60,
-      ReservedConcurrentExecutions: 10,
-    });
+  it('is sized by the measurements: 1 GiB, 60 s, and reserves no concurrency unless asked', () => {
+    expect(render.resource.Properties).toMatchObject({ MemorySize: 1024, Timeout: 60 });
+    // A new account has 10 executions in all and refuses any reservation: opt-in.
+    expect(render.resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const { template: reserved } = synthService({ previewRenderConcurrency: 4 }, 'Reserved');
+    expect(
+      functionFor(reserved, FUNCTION_ENTRIES.renderPreview).resource.Properties.ReservedConcurrentExecutions,
+    ).toBe(4);
     // The hard render limit fits three times into the function's time.
     const config = readConfig({
       ...resolvedEnvironment(env(FUNCTION_ENTRIES.renderPreview)),
@@ -176,5 +182,68 @@ describe('the preview render function', () => {
       MemorySize: 2048,
       ReservedConcurrentExecutions: 3,
     });
+  });
+});
+
+describe('adding a Lambda (StowageFunctions)', () => {
+  /** The functions construct alone, in a stack of its own. */
+  function functionsStack(props: Partial<StowageFunctionsProps> = {}) {
+    const stack = new Stack(testApp(), `Fns${Math.random().toString(36).slice(2, 8)}`);
+    const fns = new StowageFunctions(stack, 'Functions', {
+      environment: { TABLE_NAME: 't', UPLOADS_BUCKET: 'u' },
+      memorySize: 512,
+      removalPolicy: RemovalPolicy.DESTROY,
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      ...props,
+    });
+    return { stack, fns };
+  }
+
+  it('addFunction gives a new entry point its own role, log group, JSON logs and the shared settings', () => {
+    const { stack, fns } = functionsStack();
+    fns.addFunction('Extra', FUNCTION_ENTRIES.maintenance, { timeout: Duration.minutes(2) });
+    const t = Template.fromStack(stack);
+    const extra = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith('Stowage Extra '),
+    )!.Properties;
+    expect(extra).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 120,
+      MemorySize: 512,
+      Environment: { Variables: { TABLE_NAME: 't', UPLOADS_BUCKET: 'u' } },
+      LoggingConfig: { LogFormat: 'JSON' },
+    });
+    const roles = Object.values(resourcesOf(t, 'AWS::IAM::Role')).map((r) => r.Properties.Description);
+    expect(roles).toContain('Stowage Extra function');
+  });
+
+  it('wires the checksum job once its handler exists: 15 minutes, asynchronous, named to its callers', () => {
+    // Prepare: any existing entry stands in for functions/verify-checksum/handler.ts.
+    const { stack, fns } = functionsStack({ checksumEntry: FUNCTION_ENTRIES.maintenance });
+    const t = Template.fromStack(stack);
+    const id = stack.getLogicalId(fns.verifyChecksum!.node.defaultChild as never);
+    const fnOf = (f: typeof fns.api) =>
+      resourcesOf(t, 'AWS::Lambda::Function')[stack.getLogicalId(f.node.defaultChild as never)]!;
+
+    // Assess
+    expect(fnOf(fns.verifyChecksum!).Properties.Timeout).toBe(900);
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+    });
+    for (const caller of [fns.api, fns.processUpload]) {
+      expect(fnOf(caller).Properties.Environment.Variables.CHECKSUM_FUNCTION_NAME).toEqual({ Ref: id });
+      const roleId = fnOf(caller).Properties.Role['Fn::GetAtt'][0];
+      const invokable = statementsOfRole(t, roleId)
+        .filter((st) => st.Action === 'lambda:InvokeFunction')
+        .flatMap((st) => [st.Resource].flat());
+      expect(invokable).toContainEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+    }
+    expect(fnOf(fns.maintenance).Properties.Environment.Variables.CHECKSUM_FUNCTION_NAME).toBeUndefined();
+    // It works in a tenant scope like the functions that call it, and is watched like them.
+    expect(fns.tenantScoped).toContain(fns.verifyChecksum);
+    expect(Object.keys(fns.byName)).toContain('VerifyChecksum');
   });
 });

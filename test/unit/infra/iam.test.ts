@@ -1,7 +1,11 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ENTRIES, TENANT_TAG_VARIABLE } from '../../../infra/constructs/stowage-service.js';
-import { tenantSessionPolicy } from '../../../shared/adapters/tenant-scope/tenant-session-policy.js';
+import {
+  FUNCTION_ENTRIES,
+  OPTIONAL_FUNCTION_ENTRIES,
+  TENANT_TAG_VARIABLE,
+} from '../../../infra/constructs/stowage-service.js';
+import { tenantAccessPolicy } from '../../../shared/adapters/tenant-scope/tenant-access-policy.js';
 import {
   asArray,
   ENTRIES,
@@ -31,7 +35,12 @@ const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const objectsUnder = (bucketId: string, prefix: string) => join(arnOf(bucketId), `/${prefix}*`);
 
 /** The functions whose data calls run in a tenant's STS session. */
-const TENANT_SCOPED = [FUNCTION_ENTRIES.api, FUNCTION_ENTRIES.processUpload, FUNCTION_ENTRIES.renderPreview];
+const TENANT_SCOPED = [
+  FUNCTION_ENTRIES.api,
+  FUNCTION_ENTRIES.processUpload,
+  FUNCTION_ENTRIES.renderPreview,
+  OPTIONAL_FUNCTION_ENTRIES.verifyChecksum,
+];
 const DATA_SERVICES = ['s3:', 'dynamodb:', 'secretsmanager:', 'kms:'];
 
 /** Actions granted on one resource, across a role's statements. */
@@ -78,14 +87,14 @@ describe('the tenant access role (tenant isolation, the default)', () => {
     expect(role.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('holds, for the tenant its session is tagged with, exactly what tenantSessionPolicy allows', () => {
-    // Prepare: the session policy the API would send for tenant acme, built from its environment.
-    const env = environmentOf(FUNCTION_ENTRIES.api);
-    const session = tenantSessionPolicy('acme', {
-      tableArn: flat(env.TABLE_ARN),
+  it('holds, for the tenant its session is tagged with, exactly what tenantAccessPolicy allows', () => {
+    // Prepare: what a session tagged tenant=acme may reach, by the one module that says so.
+    const session = tenantAccessPolicy('acme', {
+      tableArn: flat(arnOf(tableId)),
       uploadsBucketArn: flat(arnOf(uploadsId)),
       previewBucketArn: flat(arnOf(previewsId)),
-      secretsArnPrefix: flat(env.SECRETS_ARN_PREFIX),
+      secretsArnPrefix:
+        'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:stowage/Test',
     });
 
     // Act: the role's statements, read as a session tagged tenant=acme sees them.
@@ -108,19 +117,17 @@ describe('the tenant access role (tenant isolation, the default)', () => {
     }
   });
 
-  it('is named, with the table and the secrets prefix, in the environment of the tenant-scoped functions', () => {
+  it('is named in the environment of the tenant-scoped functions, and nothing a session policy would need', () => {
     for (const entry of TENANT_SCOPED) {
       expect(environmentOf(entry), entry).toMatchObject({
         TENANT_ROLE_ARN: arnOf(tenantRoleId),
-        TABLE_ARN: arnOf(tableId),
         // Presigned URLs die with the (at most one hour) chained session that signed them.
         FILESTORE_UPLOAD_URL_TTL_SECONDS: '600',
         FILESTORE_PART_URL_TTL_SECONDS: '900',
       });
-      expect(flat(environmentOf(entry).SECRETS_ARN_PREFIX)).toBe(
-        'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:stowage/Test',
-      );
-      expect(environmentOf(entry).KMS_KEY_ARN).toBeUndefined();
+      // The role's own policy scopes by the tag: no ARNs travel to the functions for a session policy.
+      for (const name of ['TABLE_ARN', 'SECRETS_ARN_PREFIX', 'KMS_KEY_ARN'])
+        expect(environmentOf(entry)[name], name).toBeUndefined();
     }
     const maintenance = environmentOf(FUNCTION_ENTRIES.maintenance);
     for (const name of [
@@ -144,7 +151,6 @@ describe('the tenant access role (tenant isolation, the default)', () => {
         Resource: keyArn,
       }),
     );
-    for (const entry of TENANT_SCOPED) expect(environmentOf(entry, t).KMS_KEY_ARN).toEqual(keyArn);
   });
 });
 
@@ -175,17 +181,18 @@ describe('function roles', () => {
     ]);
   });
 
-  it('the API and process-upload may invoke the render function, and nothing else may', () => {
-    const renderArn = arnOf(functionFor(template, FUNCTION_ENTRIES.renderPreview).id);
+  it('the API and process-upload may invoke the render and checksum functions, and nothing else may', () => {
+    const jobArns = [FUNCTION_ENTRIES.renderPreview, OPTIONAL_FUNCTION_ENTRIES.verifyChecksum]
+      .map((entry) => arnOf(functionFor(template, entry).id))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     for (const entry of ENTRIES) {
-      const invokes = statementsOfRole(template, roleOf(entry)).filter((s) =>
-        asArray(s.Action).some((a: string) => a.startsWith('lambda:')),
-      );
+      const invoked = statementsOfRole(template, roleOf(entry))
+        .filter((s) => asArray(s.Action).some((a: string) => a.startsWith('lambda:')))
+        .flatMap((s) => asArray(s.Resource))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
       if (entry === FUNCTION_ENTRIES.api || entry === FUNCTION_ENTRIES.processUpload)
-        expect(invokes, entry).toEqual([
-          expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: renderArn }),
-        ]);
-      else expect(invokes, entry).toEqual([]);
+        expect(invoked, entry).toEqual(jobArns);
+      else expect(invoked, entry).toEqual([]);
     }
   });
 
@@ -210,10 +217,15 @@ describe('function roles', () => {
     });
 
     it('exactly the object actions its code uses: purge, abandon, late validation, preview expiry', () => {
+      // versions: the sweep reads and deletes the validated version by VersionId; tagging: quarantine
       expect(actionsOn(statements, objectsUnder(uploadsId, 'tenants/'))).toEqual([
         's3:AbortMultipartUpload',
         's3:DeleteObject',
+        's3:DeleteObjectVersion',
         's3:GetObject',
+        's3:GetObjectVersion',
+        's3:PutObjectTagging',
+        's3:PutObjectVersionTagging',
       ]);
       expect(actionsOn(statements, objectsUnder(previewsId, 'tenants/'))).toEqual(['s3:DeleteObject']);
     });
@@ -299,11 +311,36 @@ describe('without tenant isolation (tenantIsolation: false)', () => {
   it.each([
     [
       FUNCTION_ENTRIES.api,
-      ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+      [
+        's3:AbortMultipartUpload',
+        's3:DeleteObject',
+        's3:DeleteObjectVersion',
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:ListMultipartUploadParts',
+        's3:PutObject',
+        's3:PutObjectTagging',
+        's3:PutObjectVersionTagging',
+      ],
       ['s3:DeleteObject', 's3:GetObject'],
     ],
-    [FUNCTION_ENTRIES.processUpload, ['s3:DeleteObject', 's3:GetObject'], []],
-    [FUNCTION_ENTRIES.renderPreview, ['s3:GetObject'], ['s3:DeleteObject', 's3:PutObject']],
+    [
+      FUNCTION_ENTRIES.processUpload,
+      [
+        's3:DeleteObject',
+        's3:DeleteObjectVersion',
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:PutObjectTagging',
+        's3:PutObjectVersionTagging',
+      ],
+      [],
+    ],
+    [
+      FUNCTION_ENTRIES.renderPreview,
+      ['s3:GetObject', 's3:GetObjectVersion'],
+      ['s3:DeleteObject', 's3:PutObject'],
+    ],
   ])('%s: exactly the object actions its code uses, under tenants/ only', (entry, uploads, previews) => {
     const statements = direct(entry);
     expect(actionsOn(statements, objectsUnder(uploadsId, 'tenants/'))).toEqual(uploads);

@@ -1,7 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ENTRIES } from '../../../infra/constructs/stowage-service.js';
+import { FUNCTION_ENTRIES, OPTIONAL_FUNCTION_ENTRIES } from '../../../infra/constructs/stowage-service.js';
+import {
+  STS_LIMITS,
+  TENANT_SESSION_LOG_MESSAGE,
+} from '../../../shared/adapters/tenant-scope/tenant-credentials.js';
 import {
   ENTRIES,
   functionFor,
@@ -69,9 +73,45 @@ describe('alarms', () => {
     ]);
   });
 
+  it('fire when a tenant session takes more than 80 % of STS’s packed size (PackedPolicySize)', () => {
+    // Prepare: the metric every tenant-scoped function publishes from its session log line.
+    const packedOf = (a: any) => a.Metrics?.[0]?.MetricStat;
+    const [alarm] = alarms.filter((a) => packedOf(a)?.Metric.MetricName === 'TenantSessionPackedPolicySize');
+    const filters = Object.values(resourcesOf(template, 'AWS::Logs::MetricFilter'))
+      .map((f) => f.Properties)
+      .filter((f) => f.MetricTransformations[0].MetricName === 'TenantSessionPackedPolicySize');
+
+    // Assess
+    expect(alarm).toMatchObject({
+      Threshold: STS_LIMITS.packedPolicyAlarmPercent,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(packedOf(alarm)).toMatchObject({ Stat: 'Maximum', Unit: 'Percent' });
+    const scoped = [
+      FUNCTION_ENTRIES.api,
+      FUNCTION_ENTRIES.processUpload,
+      FUNCTION_ENTRIES.renderPreview,
+      OPTIONAL_FUNCTION_ENTRIES.verifyChecksum,
+    ];
+    expect(filters.map((f) => f.LogGroupName).sort()).toEqual(
+      scoped.map((entry) => functionFor(template, entry).resource.Properties.LoggingConfig.LogGroup).sort(),
+    );
+    for (const f of filters) {
+      expect(f.FilterPattern).toContain(`$.message = "${TENANT_SESSION_LOG_MESSAGE}"`);
+      expect(f.MetricTransformations[0].MetricValue).toBe('$.packedPolicySize');
+    }
+    // Without tenant sessions there is nothing to watch.
+    const { template: direct } = synthService({ tenantIsolation: false }, 'DirectOps');
+    expect(
+      Object.values(resourcesOf(direct, 'AWS::CloudWatch::Alarm')).filter(
+        (a) => packedOf(a.Properties)?.Metric.MetricName === 'TenantSessionPackedPolicySize',
+      ),
+    ).toEqual([]);
+  });
+
   it('all notify the alarm topic, on alarm and on recovery', () => {
-    // DLQ, API 5xx, and two per function.
-    expect(alarms).toHaveLength(2 + 2 * ENTRIES.length);
+    // DLQ, API 5xx, tenant sessions near STS's packed limit, and two per function.
+    expect(alarms).toHaveLength(3 + 2 * ENTRIES.length);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(a.OKActions).toEqual([{ Ref: topicId }]);

@@ -39,6 +39,12 @@ describe('stages from cdk.json', () => {
     });
   });
 
+  it('pass the app client’s OAuth callback and sign-out URLs through to the construct', () => {
+    const urls = { callbackUrls: ['https://files.acme.test/cb'], logoutUrls: ['https://files.acme.test/'] };
+    expect(readStages({ web: urls }).web).toEqual(urls);
+    expect(serviceProps(urls)).toMatchObject(urls);
+  });
+
   it('refuse an unknown stage, naming the ones that exist', () => {
     expect(() => addStageStacks(testApp({ context: { stage: 'qa' } }))).toThrow(
       'Unknown stage "qa"; cdk.json defines: dev, prod.',

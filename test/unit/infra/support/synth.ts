@@ -4,7 +4,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FUNCTION_ENTRIES, type StowageServiceProps } from '../../../../infra/constructs/stowage-service.js';
+import {
+  deployedEntries,
+  FUNCTION_ENTRIES,
+  type StowageServiceProps,
+} from '../../../../infra/constructs/stowage-service.js';
 import { StowageStack } from '../../../../infra/stacks/stowage-stack.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -74,7 +78,7 @@ export function functionFor(template: Template, entry: string) {
   );
 }
 
-export const ENTRIES = Object.values(FUNCTION_ENTRIES);
+export const ENTRIES = deployedEntries();
 
 /** The statements of every IAM policy attached to a role. */
 export function statementsOfRole(template: Template, roleLogicalId: string): any[] {

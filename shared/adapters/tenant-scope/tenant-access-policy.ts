@@ -8,10 +8,11 @@ export interface TenantPolicyResources {
   /** `arn:aws:secretsmanager:{region}:{account}:secret:{prefix}`: provider credentials. */
   secretsArnPrefix?: string;
   /**
-   * The buckets' customer managed key, when they use SSE-KMS: S3 asks KMS with the caller's
-   * permissions, session policy included, so without it every read and write is denied.
+   * The customer managed keys of the buckets and the table, when they use SSE-KMS: S3 asks KMS
+   * with the caller's permissions, so without them every read and write of a tenant session is
+   * denied.
    */
-  kmsKeyArn?: string;
+  kmsKeyArns?: string[];
 }
 
 export interface PolicyDocument {
@@ -27,10 +28,16 @@ export interface PolicyDocument {
 
 const OBJECT_ACTIONS = [
   's3:GetObject',
+  // reads and deletes name the validated version (VersionId): separate actions in IAM
+  's3:GetObjectVersion',
   's3:PutObject',
   's3:DeleteObject',
+  's3:DeleteObjectVersion',
   's3:AbortMultipartUpload',
   's3:ListMultipartUploadParts',
+  // quarantine by tag (the bucket policy denies reads of objects tagged stowage-quarantine=true)
+  's3:PutObjectTagging',
+  's3:PutObjectVersionTagging',
 ];
 const ITEM_ACTIONS = [
   'dynamodb:GetItem',
@@ -44,13 +51,15 @@ const ITEM_ACTIONS = [
 ];
 
 /**
- * The session policy that narrows a request's credentials to one tenant: its objects under
- * `tenants/{t}/` (and its quarantine), and DynamoDB items whose partition key is `T#{t}` or
- * starts with `T#{t}#` (IAM `dynamodb:LeadingKeys`). A session's permissions are the
- * intersection of this and the assumed role's, so a bug in key building cannot cross tenants.
- * The prefixes come from `keys.ts`, the one place keys are built.
+ * What one tenant reaches: its objects under `tenants/{t}/` (and its quarantine), and DynamoDB
+ * items whose partition key is `T#{t}` or starts with `T#{t}#` (IAM `dynamodb:LeadingKeys`).
+ * The tenant role's own policy is this document with `${aws:PrincipalTag/tenant}` for the tenant
+ * (infra/constructs/tenant-access-role.ts), so a session tagged with a tenant reaches that
+ * tenant only, whatever the code asks, and no session policy is sent at all (STS limits). Called
+ * with a real id, it tells what such a session reaches (the tests). The prefixes come from
+ * `keys.ts`, the one place keys are built.
  */
-export function tenantSessionPolicy(tenantId: string, r: TenantPolicyResources): PolicyDocument {
+export function tenantAccessPolicy(tenantId: string, r: TenantPolicyResources): PolicyDocument {
   const prefix = objectKeys.tenantPrefix(tenantId);
   const quarantine = objectKeys.quarantinePrefix(tenantId);
   const pk = tableKeys.tenantPk(tenantId);
@@ -94,13 +103,13 @@ export function tenantSessionPolicy(tenantId: string, r: TenantPolicyResources):
       ],
       Resource: [`${r.secretsArnPrefix}/${tenantId}/*`],
     });
-  if (r.kmsKeyArn)
+  if (r.kmsKeyArns && r.kmsKeyArns.length > 0)
     statements.push({
       // The key only wraps data keys: which objects a session reaches is the S3 statements' say.
       Sid: 'DataKey',
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: [r.kmsKeyArn],
+      Resource: r.kmsKeyArns,
     });
   return { Version: '2012-10-17', Statement: statements };
 }
