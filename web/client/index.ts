@@ -1,8 +1,10 @@
+export type { ResumeRecord, ResumeStore } from './resume-store.js';
+export { localStorageResumeStore } from './resume-store.js';
 export type { SendBytes, SendRequest, SendResult } from './send-bytes.js';
 export { fetchSendBytes, xhrSendBytes } from './send-bytes.js';
 export { apiErrorFrom, isStowageApiError, StowageApiError } from './stowage-api-error.js';
 export type { CallOptions, StowageClient, StowageClientOptions } from './stowage-client.js';
 export { createStowageClient } from './stowage-client.js';
 export type * from './types.js';
-export type { UploadApi, UploadOptions, UploadProgress } from './upload.js';
-export { uploadFile } from './upload.js';
+export type { ResumedUpload, UploadApi, UploadOptions, UploadProgress } from './upload.js';
+export { expectedPartSize, findResumableUpload, forgetResumableUpload, uploadFile } from './upload.js';

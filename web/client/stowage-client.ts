@@ -18,17 +18,22 @@ import type {
   ListFilesQuery,
   Page,
   PageQuery,
+  PartUrls,
+  PartUrlsRequest,
   Preview,
   PreviewMetrics,
   PreviewPending,
   Provider,
   Quota,
   ShareLink,
+  StoredParts,
   StowageFile,
   UpdateBucketRequest,
   UpdateFileRequest,
 } from './types.js';
-import { type UploadOptions, uploadFile } from './upload.js';
+import { findResumableUpload, forgetResumableUpload, type UploadOptions, uploadFile } from './upload.js';
+
+type ResumeLookup = Pick<UploadOptions, 'bucketId' | 'filename' | 'lastModified' | 'resume'>;
 
 export interface StowageClientOptions {
   /** The API's origin, e.g. `http://127.0.0.1:3000` (no `/v1`). */
@@ -133,6 +138,12 @@ export function createStowageClient(options: StowageClientOptions) {
       send<StowageFile>('POST', `/v1/files/${seg(fileId)}/complete`, parts ? { parts } : {}, o),
     abandonUpload: (fileId: string, o?: CallOptions) =>
       send<void>('DELETE', `/v1/files/${seg(fileId)}/upload`, undefined, o),
+    /** Fresh URLs for parts of a pending multipart upload (API.md 13.2). */
+    getPartUrls: (fileId: string, body: PartUrlsRequest, o?: CallOptions) =>
+      send<PartUrls>('POST', `/v1/files/${seg(fileId)}/upload/parts`, body, o),
+    /** The parts storage holds of a pending multipart upload (API.md 13.2). */
+    getUploadProgress: (fileId: string, o?: CallOptions) =>
+      get<StoredParts>(`/v1/files/${seg(fileId)}/upload`, undefined, o),
 
     // ---- files ----
     listFiles: (q: ListFilesQuery = {}, o?: CallOptions) =>
@@ -223,6 +234,10 @@ export function createStowageClient(options: StowageClientOptions) {
 
     /** Initiates, sends the bytes as instructed, completes: the final file, active or rejected. */
     upload: (file: Blob, opts: UploadOptions) => uploadFile(api, file, opts, { fetch: options.fetch }),
+    /** The remembered, interrupted upload of this file, if any (same name, size, date, first part). */
+    findResumableUpload: (file: Blob, opts: ResumeLookup) => findResumableUpload(file, opts),
+    /** "Start over": abandons the remembered upload of this file and forgets it. */
+    forgetResumableUpload: (file: Blob, opts: ResumeLookup) => forgetResumableUpload(api, file, opts),
   };
   return api;
 }

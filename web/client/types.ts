@@ -52,3 +52,11 @@ export interface PreviewPending {
   /** From the `Retry-After` header. */
   retryAfterSeconds: number;
 }
+
+/** One part's URL, bound to its exact length, with the headers to send (its signed checksum). */
+export type PartUrl = z.infer<typeof s.PartUrlsView>['parts'][number];
+/** `POST /v1/files/{id}/upload/parts`. */
+export type PartUrls = z.infer<typeof s.PartUrlsView>;
+export type PartUrlsRequest = z.input<typeof s.PartUrlsBody>;
+/** `GET /v1/files/{id}/upload`: what storage holds of a pending multipart upload. */
+export type StoredParts = z.infer<typeof s.UploadProgressView>;

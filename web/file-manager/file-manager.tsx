@@ -28,7 +28,7 @@ export interface FileManagerProps {
   onDeleteComplete?: (fileId: string) => void;
 }
 
-type UploadState = 'uploading' | 'done' | 'rejected' | 'failed' | 'cancelled';
+type UploadState = 'uploading' | 'done' | 'rejected' | 'failed' | 'cancelled' | 'interrupted';
 
 interface UploadItem {
   key: number;
@@ -39,6 +39,8 @@ interface UploadItem {
   state: UploadState;
   message: string;
   controller: AbortController;
+  /** For an interrupted upload of the same file: what "Resume" and "Start over" act on. */
+  file?: File;
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -123,6 +125,36 @@ export function FileManager(props: FileManagerProps) {
     [],
   );
 
+  const runUpload = (item: UploadItem, file: File) => {
+    client
+      .upload(file, {
+        bucketId,
+        references: [entity],
+        signal: item.controller.signal,
+        onProgress: (p) => patchUpload(item.key, { loaded: p.loaded }),
+      })
+      .then((result) => {
+        if (result.status === 'active') {
+          patchUpload(item.key, { state: 'done', loaded: file.size, message: 'Uploaded.' });
+          setAnnouncement(`“${file.name}” uploaded.`);
+          setFiles((list) => [result, ...list.filter((f) => f.id !== result.id)].sort(byNewest));
+          callbacks.current.onUploadComplete?.(result);
+        } else {
+          const message = explainRejection(result, bucket);
+          patchUpload(item.key, { state: 'rejected', message });
+          setAnnouncement(message);
+        }
+      })
+      .catch((e: unknown) => {
+        const cancelled = item.controller.signal.aborted;
+        const message = cancelled
+          ? `Upload of “${file.name}” cancelled.`
+          : explainUploadError(e, file, bucket);
+        patchUpload(item.key, { state: cancelled ? 'cancelled' : 'failed', message });
+        setAnnouncement(message);
+      });
+  };
+
   const startUploads = (chosen: File[]) => {
     if (chosen.length === 0) return;
     setAnnouncement(`Uploading ${chosen.length} file${chosen.length === 1 ? '' : 's'}.`);
@@ -138,34 +170,34 @@ export function FileManager(props: FileManagerProps) {
         controller: new AbortController(),
       };
       setUploads((list) => [...list, item]);
+      // The same file as an upload a reload or a crash interrupted: the person chooses.
       client
-        .upload(file, {
-          bucketId,
-          references: [entity],
-          signal: item.controller.signal,
-          onProgress: (p) => patchUpload(item.key, { loaded: p.loaded }),
-        })
-        .then((result) => {
-          if (result.status === 'active') {
-            patchUpload(item.key, { state: 'done', loaded: file.size, message: 'Uploaded.' });
-            setAnnouncement(`“${file.name}” uploaded.`);
-            setFiles((list) => [result, ...list.filter((f) => f.id !== result.id)].sort(byNewest));
-            callbacks.current.onUploadComplete?.(result);
-          } else {
-            const message = explainRejection(result, bucket);
-            patchUpload(item.key, { state: 'rejected', message });
-            setAnnouncement(message);
-          }
-        })
-        .catch((e: unknown) => {
-          const cancelled = item.controller.signal.aborted;
-          const message = cancelled
-            ? `Upload of “${file.name}” cancelled.`
-            : explainUploadError(e, file, bucket);
-          patchUpload(item.key, { state: cancelled ? 'cancelled' : 'failed', message });
+        .findResumableUpload(file, { bucketId })
+        .catch(() => null)
+        .then((found) => {
+          if (!found) return runUpload(item, file);
+          const message = `An earlier upload of “${file.name}” was interrupted. Resume it, or start over?`;
+          patchUpload(item.key, { state: 'interrupted', message, file });
           setAnnouncement(message);
         });
     }
+  };
+
+  const resume = (item: UploadItem, startOver: boolean) => {
+    const file = item.file;
+    if (!file) return;
+    const fresh = { ...item, controller: new AbortController(), file: undefined };
+    patchUpload(item.key, {
+      state: 'uploading',
+      message: startOver ? 'Uploading…' : 'Resuming…',
+      controller: fresh.controller,
+      file: undefined,
+    });
+    if (!startOver) return runUpload(fresh, file);
+    client
+      .forgetResumableUpload(file, { bucketId })
+      .catch(() => undefined)
+      .then(() => runUpload(fresh, file));
   };
 
   const openPicker = () => inputRef.current?.click();
@@ -215,7 +247,7 @@ export function FileManager(props: FileManagerProps) {
     }
   };
 
-  const finished = uploads.some((u) => u.state !== 'uploading');
+  const finished = uploads.some((u) => u.state !== 'uploading' && u.state !== 'interrupted');
 
   return (
     <section className="sfm" aria-labelledby={ids.title}>
@@ -296,6 +328,16 @@ export function FileManager(props: FileManagerProps) {
                     Cancel<span className="sfm-visually-hidden"> upload of {u.name}</span>
                   </button>
                 ) : null}
+                {u.state === 'interrupted' ? (
+                  <>
+                    <button type="button" onClick={() => resume(u, false)}>
+                      Resume<span className="sfm-visually-hidden"> upload of {u.name}</span>
+                    </button>{' '}
+                    <button type="button" onClick={() => resume(u, true)}>
+                      Start over<span className="sfm-visually-hidden"> upload of {u.name}</span>
+                    </button>
+                  </>
+                ) : null}
               </li>
             ))}
           </ul>
@@ -303,7 +345,9 @@ export function FileManager(props: FileManagerProps) {
             <button
               type="button"
               className="sfm-link"
-              onClick={() => setUploads((list) => list.filter((u) => u.state === 'uploading'))}
+              onClick={() =>
+                setUploads((list) => list.filter((u) => u.state === 'uploading' || u.state === 'interrupted'))
+              }
             >
               Clear finished uploads
             </button>
