@@ -61,11 +61,13 @@ describe('FileManager resumes a big upload after a reload', () => {
   it('offers Resume for the same file after a reload and sends only the missing parts', async () => {
     // Prepare: parts travel slowly (a delay before each), so the reload lands mid-upload.
     await signIn();
+    // Parts held back when the page reloads never go (a dead page sends nothing).
+    let reloading = false;
     await page.route(
       (url) => /[?&]partNumber=\d+/.test(url.href),
       async (route) => {
         await new Promise((done) => setTimeout(done, 400));
-        await route.continue().catch(() => undefined);
+        await (reloading ? route.abort() : route.continue()).catch(() => undefined);
       },
     );
     await page.getByLabel('Choose files to upload').setInputFiles(path);
@@ -86,7 +88,8 @@ describe('FileManager resumes a big upload after a reload', () => {
     expect(held.length, diag).toBeGreaterThanOrEqual(3);
 
     // Act: reload (the upload dies with the page), sign in again, give the same file again.
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    reloading = true;
+    await page.unrouteAll({ behavior: 'wait' });
     await page.reload();
     await signIn();
     const stored = (await admin.get(`/v1/files/${fileId}/upload`)).body.uploaded.map(
