@@ -127,6 +127,7 @@ export function aFile(tenantId: string, n: number, overrides: Partial<FileRecord
     references: [],
     objectKey: objectKeys.file(tenantId, bucketId, id),
     validatedObject: null,
+    metadata: {},
     ...overrides,
   };
 }
