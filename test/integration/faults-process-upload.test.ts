@@ -99,9 +99,10 @@ const steps: Step[] = [
     upload: 'png-as-pdf',
     target: { service: 's3', operation: 'CopyObject' },
     modes: [TRANSIENT[3] as FaultMode, PERSISTENT[2] as FaultMode],
-    // The rejection stands; moving its object is best effort (logged), so nothing is redelivered.
+    // The rejection stands; a failed quarantine is logged and the object still leaves its key
+    // (issue 10), so nothing is redelivered and nothing stays behind.
     reported: () => false,
-    leavesAtKey: (m) => m.mode === 'persistent',
+    leavesAtKey: () => false,
   },
   {
     name: 'DeleteObject of the rejected object',
