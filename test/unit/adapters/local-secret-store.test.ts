@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalSecretStore } from '../../../shared/adapters/local-secret-store.js';
 
-const alpha = { accessKeyId: 'AKIAALPHAEXAMPLE', secretAccessKey: 'alpha-secret-wJalrXUtnFEMI' };
+const alpha = { accessKeyId: 'test-alpha-key-id', secretAccessKey: 'alpha-test-secret' };
 const beta = {
-  accessKeyId: 'AKIABETAEXAMPLE',
-  secretAccessKey: 'beta-secret-K7MDENGbPxRfiCY',
+  accessKeyId: 'test-beta-key-id',
+  secretAccessKey: 'beta-test-secret',
   sessionToken: 'tok',
 };
 

@@ -13,7 +13,7 @@ import type { SecretStore } from '../../../shared/ports/secret-store.js';
  * operator would, while the process holds a key of its own in the environment.
  */
 
-const SERVICE_KEY = 'AKIASERVICEOWNKEY000';
+const SERVICE_KEY = 'test-service-own-key';
 let recorder: Server;
 let origin = '';
 const seen: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
@@ -125,13 +125,13 @@ describe('a tenant provider', () => {
   it('with credentials signs with its own key only', async () => {
     seen.length = 0;
     const store = await storesFor(provider(true), {
-      accessKeyId: 'AKIATENANTOWNKEY0000',
+      accessKeyId: 'test-tenant-own-key',
       secretAccessKey: 'tenant-secret',
     }).forProvider('t', 'P-SIGNED');
     await exercise(store);
     expect(seen.length).toBeGreaterThanOrEqual(4);
     for (const request of seen) {
-      expect(request.headers.authorization).toContain('Credential=AKIATENANTOWNKEY0000/');
+      expect(request.headers.authorization).toContain('Credential=test-tenant-own-key/');
       expect(JSON.stringify(request)).not.toContain(SERVICE_KEY);
     }
   });

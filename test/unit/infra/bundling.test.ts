@@ -120,7 +120,7 @@ async function fakeSts() {
       res.writeHead(200, { 'content-type': 'text/xml' });
       res.end(
         `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
-          `<Credentials><AccessKeyId>ASIAFAKEFAKEFAKE</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey>` +
+          `<Credentials><AccessKeyId>test-session-key-id</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey>` +
           `<SessionToken>fake-token</SessionToken><Expiration>${new Date(Date.now() + 3_600_000).toISOString()}</Expiration></Credentials>` +
           `<AssumedRoleUser><AssumedRoleId>AROAFAKE:tenant</AssumedRoleId><Arn>arn:aws:sts::111122223333:assumed-role/r/tenant</Arn></AssumedRoleUser>` +
           `<PackedPolicySize>7</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></AssumeRoleResponse>`,
@@ -164,7 +164,7 @@ describe('the tenant session the bundled API asks STS for', () => {
           PATH: process.env.PATH,
           NODE_NO_WARNINGS: '1',
           AWS_REGION: 'eu-west-1',
-          AWS_ACCESS_KEY_ID: 'AKIAFUNCTIONROLE',
+          AWS_ACCESS_KEY_ID: 'test-function-role-key-id',
           AWS_SECRET_ACCESS_KEY: 'function-role-secret',
           AWS_ENDPOINT_URL_STS: sts.url,
           DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
