@@ -4,6 +4,7 @@ import {
   type PreviewRenderer,
   type RenderedPreview,
 } from '../../ports/preview-renderer.js';
+import { launchArgs } from './chromium-args.js';
 
 export interface ChromiumPreviewRendererOptions {
   /** A Chromium binary (Debian's /usr/bin/chromium); @default the one inside @sparticuz/chromium */
@@ -35,20 +36,6 @@ export function chromiumAvailable(executablePath?: string | null): boolean {
   }
 }
 
-/** Flags that keep Chromium quiet on a closed network (PLATFORM.md). */
-const QUIET = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-];
-/** Flags in @sparticuz/chromium's list that would weaken what a page may reach. */
-const WEAKENING = new Set(['--disable-web-security', '--allow-running-insecure-content']);
-
 /**
  * Where nothing may be fetched: every subresource is refused by the page's own policy too, not
  * only by the request filter (belt and braces: a `data:` image is all an SVG preview needs).
@@ -77,11 +64,11 @@ export function createChromiumPreviewRenderer(
     browser ??= (async () => {
       const { chromium: playwright } = await import('playwright-core');
       let executablePath = opts.executablePath ?? null;
-      let args = QUIET;
+      let args = launchArgs(null);
       if (!executablePath) {
         const chromium = (await import('@sparticuz/chromium')).default;
         executablePath = await chromium.executablePath();
-        args = [...new Set([...chromium.args.filter((a) => !WEAKENING.has(a)), ...QUIET])];
+        args = launchArgs(chromium.args);
       }
       const launched = await playwright.launch({ executablePath, args, headless: true });
       launched.on('disconnected', () => {
