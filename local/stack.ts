@@ -134,6 +134,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       app.previewScheduler?.stop();
       app.checksumScheduler?.stop();
       await Promise.all([app.previewScheduler?.idle(), app.checksumScheduler?.idle()]);
+      await app.close();
     });
     const processUpload = makeProcessUploadHandler({ validation: app.services.validation, logger });
     const queue = createStorageEventQueue({

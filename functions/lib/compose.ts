@@ -54,6 +54,8 @@ export interface App {
    * the asynchronous invocations sent). Lambda entry points await it before answering.
    */
   scheduled(): Promise<void>;
+  /** Releases the render processes and the browser, for a process that stops (the local stack). */
+  close(): Promise<void>;
 }
 
 /** The composition root shared by every entry point: SDK clients and adapters, built once. */
@@ -170,6 +172,9 @@ export function compose(
     metadata,
     logger,
     deps,
+    close: async () => {
+      await deps.previews?.renderer.close?.();
+    },
     previewScheduler,
     checksumScheduler: checksums.inProcess,
     scheduled,

@@ -12,6 +12,8 @@ export interface PreviewRenderer {
    * undecodable, too large, timed out, over the memory ceiling); anything else is an outage, not a verdict on the file.
    */
   render(input: PreviewRenderInput): Promise<RenderedPreview>;
+  /** Releases what the renderer holds (child processes, a browser); a process that stops calls it. */
+  close?(): void | Promise<void>;
 }
 
 export interface PreviewRenderInput {

@@ -230,6 +230,9 @@ beforeAll(async () => {
   const vDeleted = await activeCsv(victim, vRestricted.id, 'deleted.csv', [
     { entityType: 'ticket', entityId: 'V-1' },
   ]);
+  // Previews are drawn ahead in the background: let them settle first (an ask while one is
+  // drawn answers 202), so the snapshot holds only what no attack may change.
+  await Promise.all([vActive.id, vDeleted.id].map((id) => previewSettled(victim, id)));
   must(await victim.json('member', 'DELETE', `/v1/files/${vDeleted.id}`), 204, 'delete');
   const vPending = await pendingFile(victim, vBucket.id);
   const vRejected = await uploadFile(victim, vBucket.id, {
@@ -1148,6 +1151,15 @@ describe('hostile query strings', () => {
     });
   }, 120_000);
 });
+
+/** Asks for a file's preview until it is no longer being drawn. */
+async function previewSettled(t: HostileTenant, fileId: string) {
+  for (let ask = 0; ask < 200; ask++) {
+    if ((await t.json('admin', 'GET', `/v1/files/${fileId}/preview`)).status !== 202) return;
+    await new Promise((go) => setTimeout(go, 100));
+  }
+  throw new Error(`the preview of ${fileId} is still being drawn after 20 s`);
+}
 
 /** The payload of a cursor that carries a plain id (`{ after, e? }`), or null for any other. */
 function unsignedCursor(cursor: string): { after: string; e?: string } | null {

@@ -11,5 +11,8 @@ export function createCompositePreviewRenderer(renderers: readonly PreviewRender
         return Promise.reject(new PreviewFailedError('unsupported', `No preview for ${input.mimeType}.`));
       return renderer.render(input);
     },
+    async close() {
+      await Promise.all(renderers.map((r) => r.close?.()));
+    },
   };
 }

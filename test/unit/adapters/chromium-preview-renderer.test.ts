@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import {
   chromiumAvailable,
   createChromiumPreviewRenderer,
 } from '../../../shared/adapters/preview/chromium-preview-renderer.js';
+import { createCompositePreviewRenderer } from '../../../shared/adapters/preview/composite-preview-renderer.js';
 import { darkShare, decodeImage } from '../../support/preview-samples.js';
 
 /**
@@ -103,6 +105,38 @@ describe.skipIf(!available)('the Chromium preview renderer', () => {
     expect(renderer.supports('image/svg+xml')).toBe(true);
     expect(renderer.supports('application/pdf')).toBe(false);
     expect(renderer.supports('application/json')).toBe(false);
+  });
+});
+
+/** The pids of this process's direct children (Linux `/proc`). */
+function childPids(): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) children.push(Number(entry));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return children;
+}
+
+describe.skipIf(!available || process.platform !== 'linux')('closing the renderer', () => {
+  it('leaves no browser process behind, also when it is one of several renderers', async () => {
+    const before = new Set(childPids());
+    const composite = createCompositePreviewRenderer([
+      createChromiumPreviewRenderer({ executablePath: process.env.CHROMIUM_PATH || null, timeoutMs: 15_000 }),
+    ]);
+    await composite.render({ bytes: text('hello'), mimeType: 'text/plain', width: 200 });
+    const started = childPids().filter((pid) => !before.has(pid));
+    expect(started.length).toBeGreaterThan(0);
+
+    await composite.close?.();
+    expect(childPids().filter((pid) => started.includes(pid))).toEqual([]);
   });
 });
 
