@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLocalStack } from '../local/stack.js';
+import { bigUploadBench } from './big-upload.bench.js';
 import { bundlesBench } from './bundles.bench.js';
 import { embeddedS3Bench } from './embedded-s3.bench.js';
 import { imageDecodersBench } from './image-decoders.bench.js';
@@ -25,6 +26,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'image-decoders', run: imageDecodersBench },
   { name: 'bundles', run: bundlesBench },
   { name: 'embedded-s3', run: embeddedS3Bench },
+  { name: 'big-upload', run: bigUploadBench },
 ];
 
 function selected(argv: readonly string[]) {

@@ -1,7 +1,7 @@
 import { isId } from '../../shared/domain/ids.js';
 import type { ConsistencyReport, ConsistencyService } from '../../shared/services/consistency-service.js';
 import type { MaintenanceReport, MaintenanceService } from '../../shared/services/maintenance-service.js';
-import { composeFromEnv } from '../lib/compose.js';
+import { composeFromEnv, settlingScheduled } from '../lib/compose.js';
 import { lazy } from '../lib/lazy.js';
 
 /**
@@ -33,6 +33,11 @@ export function makeMaintenanceHandler(deps: {
 }
 
 export const handler = lazy(() => {
-  const { services } = composeFromEnv(process.env);
-  return makeMaintenanceHandler({ maintenance: services.maintenance, consistency: services.consistency });
+  const app = composeFromEnv(process.env);
+  const { services } = app;
+  // The sweep hands whole-object checks to the checksum function: sent before it answers.
+  return settlingScheduled(
+    app,
+    makeMaintenanceHandler({ maintenance: services.maintenance, consistency: services.consistency }),
+  ) as MaintenanceHandler;
 });

@@ -175,9 +175,11 @@ export class StowageFunctions extends Construct {
         timeout: Duration.minutes(15),
       });
       this.verifyChecksum.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
-      for (const fn of [this.api, this.processUpload])
-        fn.addEnvironment('CHECKSUM_FUNCTION_NAME', this.verifyChecksum.functionName);
-      this.grantInvoke(this.verifyChecksum, [this.api, this.processUpload]);
+      // The sweep re-checks a pending upload that arrived while nobody was told: it hands the
+      // hash over too, never reads a whole object in its own 5 minutes.
+      const callers = [this.api, this.processUpload, this.maintenance];
+      for (const fn of callers) fn.addEnvironment('CHECKSUM_FUNCTION_NAME', this.verifyChecksum.functionName);
+      this.grantInvoke(this.verifyChecksum, callers);
     }
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { escapeUri } from '@smithy/core/protocols';
 import { receiveToFile } from './body.js';
 import { parseAlgorithm } from './checksums.js';
@@ -298,15 +298,13 @@ async function assemble(
 ): Promise<number> {
   const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
   try {
-    for (const part of parts) {
-      await pipeline(
-        createReadStream(ctx.state.uploads.partPath(target(ctx).bucket, upload.uploadId, part)),
-        out,
-        {
-          end: false,
-        },
-      );
-    }
+    // One destination for every part: a pipeline per part (`end: false`) would leave its
+    // listeners on `out`, ten parts past Node's leak warning. `once` rejects on the stream's error.
+    for (const part of parts)
+      for await (const chunk of createReadStream(
+        ctx.state.uploads.partPath(target(ctx).bucket, upload.uploadId, part),
+      ))
+        if (!out.write(chunk)) await once(out, 'drain');
     await new Promise<void>((done, fail) => {
       out.once('error', fail);
       out.end(done);
