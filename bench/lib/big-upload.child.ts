@@ -21,6 +21,8 @@ const env = (name: string) => {
 const concurrency = Number(env('BIG_UPLOAD_CONCURRENCY'));
 const { size, mtimeMs } = await stat(path);
 const file = await openAsBlob(path, { type: 'application/octet-stream' });
+// Everything imported and the file opened: what the process holds before a byte goes.
+const idleRssBytes = process.memoryUsage().rss;
 const started = performance.now();
 let partSize = Number(process.env.BIG_UPLOAD_PART_SIZE ?? 0);
 
@@ -34,6 +36,7 @@ if (mode === 'stowage') {
     lastModified: mtimeMs,
     multipart: true,
     concurrency,
+    partChecksums: process.env.BIG_UPLOAD_PART_CHECKSUMS !== 'false',
     ...(process.env.BIG_UPLOAD_SHA256 ? { sha256: process.env.BIG_UPLOAD_SHA256 } : {}),
     resume: {
       get: (key) => records.get(key),
@@ -46,7 +49,7 @@ if (mode === 'stowage') {
   });
   if (done.size !== size) throw new Error(`the service holds ${done.size} bytes of ${size}`);
   process.stdout.write(
-    `${JSON.stringify({ ms: performance.now() - started, maxRssBytes: process.resourceUsage().maxRSS * 1024, partSize, fileId: done.id, status: done.status })}\n`,
+    `${JSON.stringify({ ms: performance.now() - started, maxRssBytes: process.resourceUsage().maxRSS * 1024, idleRssBytes, partSize, fileId: done.id, status: done.status })}\n`,
   );
 } else {
   const client = new S3Client({
@@ -68,6 +71,6 @@ if (mode === 'stowage') {
   await upload.done();
   client.destroy();
   process.stdout.write(
-    `${JSON.stringify({ ms: performance.now() - started, maxRssBytes: process.resourceUsage().maxRSS * 1024, partSize })}\n`,
+    `${JSON.stringify({ ms: performance.now() - started, maxRssBytes: process.resourceUsage().maxRSS * 1024, idleRssBytes, partSize })}\n`,
   );
 }
