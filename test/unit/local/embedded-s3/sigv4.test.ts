@@ -7,9 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTarget } from '../../../../local/embedded-s3/request.js';
 import { canonicalUri, type SignedRequest, verifyRequest } from '../../../../local/embedded-s3/sigv4.js';
 
-/** AWS's documented example key pair and time (S3 API reference, SigV4 examples). */
+/**
+ * AWS's documented example secret and time (S3 API reference, SigV4 examples), with a key id
+ * that cannot be mistaken for a real one. A header signature does not cover the key id, so
+ * AWS's published signatures hold unchanged; the presigned URL's query does, so its signature
+ * is the one the AWS SDK's SignatureV4 makes for this id (it makes AWS's published one,
+ * aeeed9bb…, for AWS's own example id).
+ */
 const AWS = {
-  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  accessKeyId: 'EXAMPLEKEYID',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
 };
 const AWS_TIME = new Date('2013-05-24T00:00:00Z');
@@ -74,7 +80,7 @@ describe('verifyRequest against the signatures AWS documents', () => {
       'a presigned GetObject URL',
       request(
         'GET',
-        '/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
+        '/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=EXAMPLEKEYID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=834f15fb046a1a8302faeb88d44958c39ffeb2cd685d6558c4488afc05a202ab',
         { host: 'examplebucket.s3.amazonaws.com' },
       ),
     ],
@@ -292,7 +298,7 @@ describe('verifyRequest refusals', () => {
     const presigned = (expires: string) =>
       request(
         'GET',
-        `/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404`,
+        `/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=EXAMPLEKEYID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=834f15fb046a1a8302faeb88d44958c39ffeb2cd685d6558c4488afc05a202ab`,
         { host: 'examplebucket.s3.amazonaws.com' },
       );
     expect(await code(presigned('86400'), new Date(AWS_TIME.getTime() + 86_399_000))).toBe('accepted');
