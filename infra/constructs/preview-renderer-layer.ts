@@ -21,6 +21,9 @@ const PACKAGES = [
   '@napi-rs/canvas-linux-arm64-gnu',
   'sharp',
   '@img/sharp-linux-arm64',
+  // HEIC (HEVC) in WebAssembly: no native part.
+  'heic-decode',
+  'libheif-js',
 ] as const;
 
 /**
@@ -80,7 +83,7 @@ export function buildPreviewRendererLayer(outputDir: string, layerDir = PREVIEW_
     target: 'node22',
     minify: true,
     // Loaded from node_modules beside the host, on the first render.
-    external: ['pdfjs-dist', '@napi-rs/canvas', 'sharp'],
+    external: ['pdfjs-dist', '@napi-rs/canvas', 'sharp', 'heic-decode'],
     logLevel: 'warning',
   });
 }
@@ -104,7 +107,8 @@ export class PreviewRendererLayer extends Construct {
     super(scope, id);
     const layerDir = props.layerDir ?? PREVIEW_RENDERER_LAYER_DIR;
     this.layer = new lambda.LayerVersion(this, 'Layer', {
-      description: 'Stowage preview render host with pdf.js, @napi-rs/canvas and sharp (linux-arm64)',
+      description:
+        'Stowage preview render host with pdf.js, @napi-rs/canvas, sharp and libheif (linux-arm64)',
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       compatibleArchitectures: [lambda.Architecture.ARM_64],
       code: lambda.Code.fromAsset(layerDir, {

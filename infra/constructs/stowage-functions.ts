@@ -41,6 +41,7 @@ export const PREVIEW_RENDERER_MODULES = [
   '@napi-rs/canvas',
   'pdfjs-dist',
   'sharp',
+  'heic-decode',
   // The browser that draws SVG, text and HTML is not in the render layer yet: without it a
   // function finds no Chromium and answers those types 415.
   'playwright-core',

@@ -6,6 +6,7 @@ import {
   type PreviewRenderer,
   type RenderedPreview,
 } from '../../ports/preview-renderer.js';
+import { decodeHeic, HEIC_TYPES } from './heic-decoder.js';
 import { imageDimensions } from './image-dimensions.js';
 import { readSource } from './read-source.js';
 
@@ -29,10 +30,12 @@ export interface PdfjsCanvasPreviewRendererOptions {
 
 /**
  * Raster formats sharp (libvips) decodes: EXIF orientation applied, CMYK and 16-bit images
- * turned into 8-bit sRGB. Its prebuilt libheif carries the AV1 decoder only: AVIF yes, HEIC no.
+ * turned into 8-bit sRGB. Its prebuilt libheif carries the AV1 decoder only: AVIF yes, HEIC
+ * through `decodeHeic` (HEVC in WebAssembly), then sharp. An APNG is drawn as its default image.
  */
 const SHARP_TYPES = new Set([
   'image/png',
+  'image/apng',
   'image/jpeg',
   'image/gif',
   'image/webp',
@@ -45,7 +48,7 @@ const PDF = 'application/pdf';
 
 /** The types drawn here: PDFs (pdf.js on the canvas) and raster images (sharp, or the canvas). */
 export const drawsPreviewOf = (mimeType: string) =>
-  mimeType === PDF || SHARP_TYPES.has(mimeType) || CANVAS_TYPES.has(mimeType);
+  mimeType === PDF || SHARP_TYPES.has(mimeType) || CANVAS_TYPES.has(mimeType) || HEIC_TYPES.has(mimeType);
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 type NapiCanvas = typeof import('@napi-rs/canvas');
@@ -184,6 +187,7 @@ export function createPdfjsCanvasPreviewRenderer(
     deadline: Deadline,
     mimeType: string,
   ): Promise<RenderedPreview> {
+    if (HEIC_TYPES.has(mimeType)) return renderHeic(bytes, width, deadline);
     checkHeader(imageDimensions(bytes), mimeType);
     return SHARP_TYPES.has(mimeType)
       ? renderWithSharp(bytes, width, deadline)
@@ -216,6 +220,29 @@ export function createPdfjsCanvasPreviewRenderer(
         .rotate() // EXIF orientation
         .resize({ width: size.width, height: size.height, fit: 'fill' })
         .toColourspace('srgb') // CMYK through its ICC profile, 16-bit down to 8
+        .png({ compressionLevel: 6 })
+        .toBuffer({ resolveWithObject: true });
+      deadline.check();
+      return {
+        png: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+      };
+    } catch (error) {
+      throw sharpVerdict(error);
+    }
+  }
+
+  async function renderHeic(bytes: Uint8Array, width: number, deadline: Deadline): Promise<RenderedPreview> {
+    const [sharp, picture] = await Promise.all([loadSharp(), decodeHeic(bytes, maxSourcePixels)]);
+    deadline.check();
+    const size = sizeFor(picture.width, picture.height, Math.min(width, picture.width));
+    try {
+      const { data, info } = await sharp(picture.rgba, {
+        raw: { width: picture.width, height: picture.height, channels: 4 },
+        limitInputPixels: maxSourcePixels,
+      })
+        .resize({ width: size.width, height: size.height, fit: 'fill' })
         .png({ compressionLevel: 6 })
         .toBuffer({ resolveWithObject: true });
       deadline.check();

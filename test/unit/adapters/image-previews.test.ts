@@ -131,6 +131,39 @@ describe('real files', () => {
     expect(meanDifference(await decodeImage(out.png), await decodeImage(referencePng))).toBeLessThan(8);
   });
 
+  it('draws a HEIC photo (HEVC, which libvips here cannot decode) at its 3:2 shape, not flat', async () => {
+    const out = await isolated.render({
+      bytes: fixture('fixture-mif1.heic'),
+      mimeType: 'image/heic',
+      width: 300,
+    });
+    const decoded = await decodeImage(out.png);
+    expect([decoded.width, decoded.height]).toEqual([300, 200]);
+    const { channels } = await sharp(Buffer.from(out.png)).stats();
+    // A photo: every channel spreads (a blank or single-colour picture would not).
+    for (const channel of channels.slice(0, 3)) expect(channel.stdev).toBeGreaterThan(10);
+  });
+
+  it('refuses a HEIC with more pixels than are decoded before decoding them', async () => {
+    const small = createPdfjsCanvasPreviewRenderer({ maxSourcePixels: 1_000_000 });
+    const error = await failure(
+      small.render({ bytes: fixture('fixture-mif1.heic'), mimeType: 'image/heic', width: 300 }),
+    );
+    expect([error.reason, error.message]).toEqual([
+      'too-large',
+      'The image is 1440x960 pixels; at most 1000000 are decoded.',
+    ]);
+  });
+
+  it('draws an animated PNG as its default image', async () => {
+    const bytes = fixture('fixture.apng');
+    const out = await renderer.render({ bytes, mimeType: 'image/apng', width: 300 });
+    // Never enlarged: the 100x100 animation stays 100x100, and shows what a PNG decoder shows.
+    expect([out.width, out.height]).toEqual([100, 100]);
+    const reference = await decodeImage(bytes);
+    expect(meanDifference(await decodeImage(out.png), reference)).toBeLessThan(8);
+  });
+
   it('fails a PNG broken on purpose as undecodable', async () => {
     expect(
       (
