@@ -218,7 +218,12 @@ const OCTET = 'application/octet-stream';
  * member, labels of one container family (ISO base media, Ogg, ASF) agree, the types browsers
  * send for the detected format's extension are that format, and text is checked as text.
  */
-export function judgeType(declaredInput: string, detection: Detection | string | null): TypeVerdict {
+export function judgeType(
+  declaredInput: string,
+  detection: Detection | string | null,
+  /** The declared charset of a text format (`declaredCharset`); absent means UTF-8. */
+  charset?: string,
+): TypeVerdict {
   const declared = mimeEssence(declaredInput);
   const found: Detection =
     typeof detection === 'object' && detection !== null
@@ -244,7 +249,7 @@ export function judgeType(declaredInput: string, detection: Detection | string |
     reason,
   });
   const asText = (): TypeVerdict => {
-    const text = checkText(declared, found.bytes, found.complete);
+    const text = checkText(declared, found.bytes, found.complete, charset);
     return text.ok ? accept(declared, 'checked as text') : reject(`declared text: ${text.reason}`);
   };
 

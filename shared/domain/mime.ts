@@ -12,6 +12,25 @@ export function normalizeMimeType(input: unknown, field = 'contentType'): string
   return essence;
 }
 
+/**
+ * The `charset` a text upload declares (`text/plain; charset=ISO-8859-1`), as the WHATWG
+ * Encoding Standard names it (`windows-1252`: what browsers decode ISO-8859-1 as), or null when
+ * none is given or the type is not text. A label no decoder knows is a 400: the file could not
+ * be read as its uploader means it.
+ */
+export function declaredCharset(input: string, isText: boolean, field = 'contentType'): string | null {
+  const match = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(input);
+  if (!match || !isText) return null;
+  const label = (match[2] ?? '').toLowerCase();
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    throw validationFailed(`${field} names a charset no decoder knows: "${label.slice(0, 40)}".`, {
+      charset: label.slice(0, 40),
+    });
+  }
+}
+
 /** Validates a bucket's allowed-type entry: an exact type or a `type/*` wildcard. */
 export function normalizeMimePattern(input: unknown): string {
   if (typeof input !== 'string') throw validationFailed('allowedMimeTypes must hold strings.');
@@ -55,7 +74,11 @@ const ACTIVE_CONTENT = new Set([
   'multipart/x-mixed-replace',
 ]);
 
-export function safeResponseContentType(mimeType: string): string {
+/**
+ * The `Content-Type` a download is served with: active content never as itself, and text with
+ * the charset it was declared in (the bytes are what the uploader wrote, not re-encoded).
+ */
+export function safeResponseContentType(mimeType: string, charset?: string | null): string {
   if (ACTIVE_CONTENT.has(mimeType) || mimeType.endsWith('+xml')) return 'application/octet-stream';
-  return mimeType;
+  return charset ? `${mimeType}; charset=${charset}` : mimeType;
 }

@@ -86,6 +86,11 @@ export interface FileRecord {
   /** Declared type until validation; then the detected type where the bytes name one. */
   mimeType: string;
   declaredMimeType: string;
+  /**
+   * The charset a text upload declared (WHATWG name, `windows-1252`...): its bytes are checked,
+   * served and previewed as that encoding. Absent means UTF-8 (or a byte order mark's UTF-16).
+   */
+  declaredCharset?: string;
   size: number;
   sha256: string | null;
   status: FileStatus;

@@ -2,7 +2,7 @@ import { canonicalMimeType, isKindOf } from './mime-relations.js';
 
 /**
  * Text formats have no magic bytes: they are checked as text (API.md section 6): valid UTF-8
- * (or UTF-16 announced by its byte order mark), no NUL, and JSON, XML and SVG well-formed at
+ * (or UTF-16 announced by its byte order mark, or the charset the upload declared), no NUL, and JSON, XML and SVG well-formed at
  * the start (an `<svg` root for SVG). Only the first bytes are seen: `complete` says whether
  * they are the whole file, so a sequence cut by the window's end is not held against it.
  */
@@ -45,9 +45,19 @@ export interface TextVerdict {
  * Decodes the window as the file's text. `complete` is true when the window holds the whole
  * file (then JSON and XML must be well-formed throughout, not only at the start).
  */
-export function checkText(declared: string, bytes: Uint8Array, complete: boolean): TextVerdict {
-  const text = decode(bytes, complete);
-  if (text === null) return { ok: false, reason: 'not valid UTF-8 or BOM-declared UTF-16' };
+export function checkText(
+  declared: string,
+  bytes: Uint8Array,
+  complete: boolean,
+  /** A WHATWG encoding name (`windows-1252`, `shift_jis`...); absent means UTF-8. */
+  charset?: string,
+): TextVerdict {
+  const text = decode(bytes, complete, charset);
+  if (text === null)
+    return {
+      ok: false,
+      reason: charset ? `not valid ${charset}` : 'not valid UTF-8 or BOM-declared UTF-16',
+    };
   if (text.includes('\u0000')) return { ok: false, reason: 'contains NUL' };
   switch (textKind(declared)) {
     case 'json':
@@ -61,18 +71,40 @@ export function checkText(declared: string, bytes: Uint8Array, complete: boolean
   }
 }
 
-function decode(bytes: Uint8Array, complete: boolean): string | null {
-  let encoding = 'utf-8';
+/** A byte order mark wins over a declared charset, as it does in browsers. */
+function decode(bytes: Uint8Array, complete: boolean, charset = 'utf-8'): string | null {
+  let encoding = charset;
   let body = bytes;
   if (bytes[0] === 0xff && bytes[1] === 0xfe) [encoding, body] = ['utf-16le', bytes.subarray(2)];
   else if (bytes[0] === 0xfe && bytes[1] === 0xff) [encoding, body] = ['utf-16be', bytes.subarray(2)];
-  else if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) body = bytes.subarray(3);
+  else if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    [encoding, body] = ['utf-8', bytes.subarray(3)];
+  if (!UNICODE.has(encoding)) return decodeLegacy(body, complete, encoding);
   if (!complete) body = body.subarray(0, body.length - cutTail(body, encoding));
   try {
     return new TextDecoder(encoding, { fatal: true }).decode(body);
   } catch {
     return null;
   }
+}
+
+const UNICODE = new Set(['utf-8', 'utf-16le', 'utf-16be']);
+
+/**
+ * A legacy charset: single-byte ones decode any byte; the multi-byte ones (Shift_JIS, EUC,
+ * GB18030, Big5) may have a character cut by the window's end, so up to 3 trailing bytes are
+ * let go before the window is judged invalid.
+ */
+function decodeLegacy(body: Uint8Array, complete: boolean, encoding: string): string | null {
+  const decoder = new TextDecoder(encoding, { fatal: true });
+  for (let cut = 0; cut <= (complete ? 0 : Math.min(3, body.length)); cut++) {
+    try {
+      return decoder.decode(body.subarray(0, body.length - cut));
+    } catch {
+      // try a shorter window
+    }
+  }
+  return null;
 }
 
 /** How many bytes at the end of a cut window may be the start of a character the cut split. */

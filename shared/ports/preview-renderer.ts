@@ -22,6 +22,8 @@ export interface PreviewRenderInput {
   /** The file's size when known: a source above the adapter's cap is refused without reading it. */
   size?: number;
   mimeType: string;
+  /** The charset a text file was declared in (a WHATWG encoding name); absent means UTF-8. */
+  charset?: string;
   /** Width of the PNG in pixels; the height keeps the aspect ratio. */
   width: number;
 }

@@ -147,7 +147,7 @@ export class FileService {
       // The bytes validation accepted, where the store keeps versions (API.md 13.1).
       versionId: file.validatedObject?.versionId,
       expiresInSeconds: ttl,
-      responseContentType: safeResponseContentType(file.mimeType),
+      responseContentType: safeResponseContentType(file.mimeType, file.declaredCharset),
       responseContentDisposition: contentDisposition(file.originalName),
     });
     const expiresAt = new Date(this.deps.clock.now().getTime() + ttl * 1000).toISOString();

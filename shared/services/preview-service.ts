@@ -397,6 +397,7 @@ export class PreviewService {
         bytes: body,
         size: file.size,
         mimeType: file.mimeType,
+        ...(file.declaredCharset ? { charset: file.declaredCharset } : {}),
         width: settings.width,
       });
       const renderMs = performance.now() - started;

@@ -126,7 +126,7 @@ export class ShareLinkService {
       key: file.objectKey,
       versionId: file.validatedObject?.versionId,
       expiresInSeconds: ttl,
-      responseContentType: safeResponseContentType(file.mimeType),
+      responseContentType: safeResponseContentType(file.mimeType, file.declaredCharset),
       responseContentDisposition: contentDisposition(file.originalName),
     });
     await this.audit.record(tenantId, {

@@ -11,9 +11,15 @@ import {
 } from '../domain/errors.js';
 import { normalizeFilename } from '../domain/filename.js';
 import { objectKeys } from '../domain/keys.js';
-import { isMimeAllowed, normalizeMimeType, safeResponseContentType } from '../domain/mime.js';
+import {
+  declaredCharset,
+  isMimeAllowed,
+  normalizeMimeType,
+  safeResponseContentType,
+} from '../domain/mime.js';
 import type { Actor, EntityRef, FileRecord, MultipartState } from '../domain/model.js';
 import { committedBytes } from '../domain/quota.js';
+import { isTextFormat } from '../domain/text-content.js';
 import { extendedDeadline, partLength, uploadDeadline } from '../domain/upload-window.js';
 import {
   type CompletedPart,
@@ -107,6 +113,7 @@ export class UploadService {
     // 400s first, then 404, then the bucket's rules, then the quota (API.md section 0).
     const originalName = normalizeFilename(input.filename);
     const declared = normalizeMimeType(input.contentType);
+    const charset = declaredCharset(input.contentType, isTextFormat(declared));
     const references = dedupeReferences(input.references ?? []);
     if (references.length > MAX_INITIAL_REFERENCES)
       throw validationFailed(`At most ${MAX_INITIAL_REFERENCES} references may be given with an upload.`);
@@ -140,6 +147,7 @@ export class UploadService {
       originalName,
       mimeType: declared,
       declaredMimeType: declared,
+      ...(charset ? { declaredCharset: charset } : {}),
       size: input.size,
       sha256: input.sha256?.toLowerCase() ?? null,
       status: 'pending',
@@ -454,7 +462,7 @@ export class UploadService {
  */
 function storedHeaders(file: FileRecord) {
   return {
-    contentType: safeResponseContentType(file.declaredMimeType),
+    contentType: safeResponseContentType(file.declaredMimeType, file.declaredCharset),
     contentDisposition: contentDisposition(file.originalName),
   };
 }

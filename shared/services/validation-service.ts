@@ -199,7 +199,7 @@ export class ValidationService {
 
     const detection = await this.detect(store, file, head, object);
     const detected = detection.mime;
-    const type = judgeType(file.declaredMimeType, detection);
+    const type = judgeType(file.declaredMimeType, detection, file.declaredCharset);
     const allowed = bucket?.allowedMimeTypes ?? null;
     // A declaration the bytes bear out counts under the name the bucket was written with.
     if (
@@ -277,7 +277,7 @@ export class ValidationService {
     // The type was judged before the file was marked verifying; it is detected again, not stored.
     const detection = await this.detect(store, file, head, object);
     const detected = detection.mime;
-    const type = judgeType(file.declaredMimeType, detection);
+    const type = judgeType(file.declaredMimeType, detection, file.declaredCharset);
     const verdict = matches
       ? { reason: null, mimeType: type.mimeType, detected, verifyLater: false }
       : { reason: 'CHECKSUM_MISMATCH' as const, mimeType: file.mimeType, detected, verifyLater: false };

@@ -138,7 +138,7 @@ export function createChromiumPreviewRenderer(
         throw new PreviewFailedError('unsupported', `No preview for ${input.mimeType}.`);
       // Only the start: a first screen never needs the rest of a large document.
       const bytes = await firstBytes(input.bytes, maxSourceBytes);
-      const html = documentFor(input.mimeType, bytes, bytes.length >= maxSourceBytes);
+      const html = documentFor(input.mimeType, bytes, bytes.length >= maxSourceBytes, input.charset);
       const run = queue.then(() => draw(html, input.width));
       queue = run.catch(() => undefined);
       return run;
@@ -175,11 +175,16 @@ const escapeHtml = (text: string) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
 
-/** Text as the browser should see it: UTF-8 (a BOM-announced UTF-16 too), never failing. */
-function decodeText(bytes: Uint8Array): string {
+/**
+ * Text as the browser should see it: in its declared charset, else UTF-8 (a BOM-announced
+ * UTF-16 too, a BOM winning over the declaration), never failing.
+ */
+function decodeText(bytes: Uint8Array, charset = 'utf-8'): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  return new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, '');
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    return new TextDecoder('utf-8').decode(bytes.subarray(3));
+  return new TextDecoder(charset).decode(bytes);
 }
 
 const page = (body: string, style = '') =>
@@ -189,7 +194,7 @@ const TEXT_STYLE =
   'pre{margin:0;padding:16px;font:13px/1.45 "DejaVu Sans Mono",monospace;white-space:pre-wrap;word-break:break-word}';
 
 /** The document drawn for each type: the file itself only for HTML, in a sandboxed frame. */
-export function documentFor(mimeType: string, bytes: Uint8Array, cut: boolean): string {
+export function documentFor(mimeType: string, bytes: Uint8Array, cut: boolean, charset?: string): string {
   if (mimeType === 'image/svg+xml') {
     const src = `data:image/svg+xml;base64,${Buffer.from(bytes).toString('base64')}`;
     return page(
@@ -197,7 +202,7 @@ export function documentFor(mimeType: string, bytes: Uint8Array, cut: boolean): 
       'body{display:flex;align-items:flex-start;justify-content:center}img{max-width:100%;max-height:100vh}',
     );
   }
-  const text = decodeText(bytes);
+  const text = decodeText(bytes, charset);
   if (mimeType === 'text/html') {
     // A sandboxed frame: no script, no form, no plugin, no navigation of any frame, and no
     // automatic features (a meta refresh) whatever the file says; the policy above it holds too.

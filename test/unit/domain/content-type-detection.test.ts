@@ -222,6 +222,27 @@ describe('text formats are checked as text', () => {
     expect(checkText('image/svg+xml', text('<svg width="10"><g><rect'), false).ok).toBe(true);
   });
 
+  it('reads text in the charset it was declared in: Latin-1 and Shift_JIS pass, a NUL or bad Shift_JIS does not', () => {
+    const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]); // "café\n" in ISO-8859-1
+    expect(checkText('text/plain', latin1, true, 'windows-1252').ok).toBe(true);
+    expect(checkText('text/csv', new Uint8Array([0x61, 0x00, 0x62]), true, 'windows-1252')).toEqual({
+      ok: false,
+      reason: 'contains NUL',
+    });
+    const sjis = new Uint8Array([0x93, 0xfa, 0x96, 0x7b]); // 日本 in Shift_JIS
+    expect(checkText('text/plain', sjis, true, 'shift_jis').ok).toBe(true);
+    // A window cut inside a two-byte character is judged by what came before it.
+    expect(checkText('text/plain', sjis.subarray(0, 3), false, 'shift_jis').ok).toBe(true);
+    expect(checkText('text/plain', new Uint8Array([0x93, 0x20, 0x20]), true, 'shift_jis')).toEqual({
+      ok: false,
+      reason: 'not valid shift_jis',
+    });
+    // A byte order mark wins over the declaration, as in browsers.
+    expect(
+      checkText('text/plain', new Uint8Array([0xef, 0xbb, 0xbf, 0xc3, 0xa9]), true, 'shift_jis').ok,
+    ).toBe(true);
+  });
+
   it('accepts an SVG that file-type calls XML as image/svg+xml', async () => {
     const svg = text(
       '<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeType } from '../../../shared/domain/content-type-detection.js';
 import {
+  declaredCharset,
   isMimeAllowed,
   mimeMatches,
   normalizeMimePattern,
@@ -71,5 +72,28 @@ describe('judgeType: declared type against the first bytes', () => {
     ['application/octet-stream', null, 'application/octet-stream', false],
   ] as const)('%s with bytes of %s → %s (mismatch %s)', (declared, detected, stored, mismatch) => {
     expect(judgeType(declared, detected)).toMatchObject({ mimeType: stored, mismatch });
+  });
+});
+
+describe('declared charsets', () => {
+  it.each([
+    ['text/plain; charset=ISO-8859-1', 'windows-1252'],
+    ['text/csv;charset="utf-8"', 'utf-8'],
+    ['text/plain; format=flowed; charset=Shift_JIS', 'shift_jis'],
+    ['text/plain', null],
+  ])('%s → %s (the WHATWG name browsers decode it as)', (input, charset) =>
+    expect(declaredCharset(input, true)).toBe(charset),
+  );
+
+  it('ignores a charset on a type that is not text, and refuses one no decoder knows', () => {
+    expect(declaredCharset('image/png; charset=latin1', false)).toBeNull();
+    expect(() => declaredCharset('text/plain; charset=klingon-8', true)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+  });
+
+  it('serves text with its charset and active content as bytes', () => {
+    expect(safeResponseContentType('text/plain', 'windows-1252')).toBe('text/plain; charset=windows-1252');
+    expect(safeResponseContentType('text/html', 'windows-1252')).toBe('application/octet-stream');
   });
 });
