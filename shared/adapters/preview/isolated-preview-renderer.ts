@@ -37,6 +37,8 @@ export interface IsolatedPreviewRendererOptions extends RenderHostOptions {
 interface Host {
   child: ChildProcess | null;
   busy: boolean;
+  /** Files the current child has drawn: what an earlier file left in its heap counts against the next. */
+  drawn: number;
 }
 
 const MiB = 1024 * 1024;
@@ -60,7 +62,11 @@ export function createIsolatedPreviewRenderer(
   const maxSourceBytes = opts.maxSourceBytes ?? 100 * 1024 * 1024;
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const maxMemoryBytes = opts.maxMemoryBytes ?? 768 * MiB;
-  const hosts: Host[] = Array.from({ length: opts.processes ?? 1 }, () => ({ child: null, busy: false }));
+  const hosts: Host[] = Array.from({ length: opts.processes ?? 1 }, () => ({
+    child: null,
+    busy: false,
+    drawn: 0,
+  }));
   const waiting: ((host: Host) => void)[] = [];
   const hostOptions: RenderHostOptions = {
     maxSourcePixels: opts.maxSourcePixels,
@@ -91,6 +97,7 @@ export function createIsolatedPreviewRenderer(
       if (host.child === child) host.child = null;
     });
     idle(child);
+    host.drawn = 0;
     return child;
   };
 
@@ -126,6 +133,7 @@ export function createIsolatedPreviewRenderer(
       const onMessage = (reply: RenderReply) => {
         if (reply.id !== request.id) return;
         finish();
+        host.drawn += 1;
         // A child that ran out of memory may be left in any state: the next render gets a new one.
         if (!reply.ok && reply.reason === 'resource-limit') retire(host, child);
         resolve(reply);
@@ -198,7 +206,18 @@ export function createIsolatedPreviewRenderer(
       const host = await acquire();
       try {
         const bytes = await readSource(input.bytes, maxSourceBytes, input.size);
-        const reply = await draw(host, { id: nextId++, bytes, mimeType: input.mimeType, width: input.width });
+        const request = { bytes, mimeType: input.mimeType, width: input.width };
+        const warm = host.child !== null && host.drawn > 0;
+        let reply = await draw(host, { id: nextId++, ...request }).catch((error: unknown) => error);
+        // Over the ceiling in a process that drew other files first: WebAssembly memory never
+        // shrinks and heaps fragment, so the file gets one try in a fresh process before it is
+        // judged too big (a fresh one is what the first try of a file in a new process had).
+        if (warm && isResourceLimit(reply)) {
+          opts.logger.info('preview retried in a fresh render process', { mimeType: input.mimeType });
+          reply = await draw(host, { id: nextId++, ...request }).catch((error: unknown) => error);
+        }
+        if (reply instanceof Error) throw reply;
+        if (!isReply(reply)) throw new Error('The preview host gave no answer.');
         if (reply.ok) return { png: reply.png, width: reply.width, height: reply.height };
         if (reply.reason) throw new PreviewFailedError(reply.reason, reply.message);
         throw new Error(`The preview host failed: ${reply.message}`);
@@ -216,6 +235,13 @@ export function createIsolatedPreviewRenderer(
     },
   };
 }
+
+const isResourceLimit = (outcome: unknown) =>
+  (outcome instanceof PreviewFailedError && outcome.reason === 'resource-limit') ||
+  (isReply(outcome) && !outcome.ok && outcome.reason === 'resource-limit');
+
+const isReply = (outcome: unknown): outcome is RenderReply =>
+  typeof outcome === 'object' && outcome !== null && 'ok' in outcome && 'id' in outcome;
 
 const overCeiling = (maxMemoryBytes: number) =>
   new PreviewFailedError(

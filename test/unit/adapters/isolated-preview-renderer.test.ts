@@ -126,6 +126,33 @@ describe('the isolated renderer (child processes)', () => {
     }
   }, 180_000);
 
+  it('gives a file that passes the ceiling in a process warm from other files one try in a fresh process', async () => {
+    // Prepare: a host that fails every file after its first (memory left behind), and PDFs always.
+    const retries: unknown[] = [];
+    const leaky = createIsolatedPreviewRenderer({
+      logger: { ...silentLogger, info: (message: string) => void retries.push(message) },
+      hostModule: new URL('../../support/leaky-render-host.mjs', import.meta.url).pathname,
+    });
+    try {
+      const png = { bytes: new Uint8Array([1]), mimeType: 'image/png', width: 8 };
+      // Act
+      const bomb = await failure(leaky.render({ ...png, mimeType: 'application/pdf' }));
+      const retriedAfterBomb = retries.length;
+      const first = await leaky.render(png);
+      const second = await leaky.render(png);
+      // Assess: a file over the ceiling in a fresh process is judged at once, with no retry.
+      expect([bomb.reason, retriedAfterBomb]).toEqual(['resource-limit', 0]);
+      // The second file was drawn by a new process, as its first file.
+      expect([first.png[0], second.png[0]]).toEqual([1, 1]);
+      expect(Buffer.from(second.png.subarray(1)).toString()).not.toBe(
+        Buffer.from(first.png.subarray(1)).toString(),
+      );
+      expect(retries).toEqual(['preview retried in a fresh render process']);
+    } finally {
+      leaky.close();
+    }
+  });
+
   it('reads a source only once a render process is free: sources held stay at the process count', async () => {
     // Prepare: one process, five previews of 20 MB sources asked at once, as streams that note
     // when their bytes start to be read; a source counts as held from then until its render ends.
