@@ -153,6 +153,34 @@ describe('the isolated renderer (child processes)', () => {
     }
   });
 
+  it('replaces a process that holds most of its ceiling after a render, and blames the ceiling for a failure near it', async () => {
+    // Prepare: a 1 GiB ceiling; the stand-in host keeps or takes as many MiB as the width says.
+    const leaky = createIsolatedPreviewRenderer({
+      logger: silentLogger,
+      maxMemoryBytes: 1024 * 1024 * 1024,
+      hostModule: new URL('../../support/leaky-render-host.mjs', import.meta.url).pathname,
+    });
+    const pidOf = (out: { png: Uint8Array }) => Buffer.from(out.png.subarray(1)).toString();
+    const bytes = new Uint8Array([1]);
+    try {
+      // Act: a render that leaves 100 MiB behind keeps its process; one that leaves 760 does not.
+      const light = await leaky.render({ bytes, mimeType: 'image/gif', width: 100 });
+      const heavy = await leaky.render({ bytes, mimeType: 'image/gif', width: 760 });
+      const next = await leaky.render({ bytes, mimeType: 'image/gif', width: 1 });
+      // A "corrupt" answer given while 900 MiB of the 1,024 were taken, in a fresh process.
+      const nearCeiling = await failure(leaky.render({ bytes, mimeType: 'image/webp', width: 900 }));
+      const farFromIt = await failure(leaky.render({ bytes, mimeType: 'image/webp', width: 10 }));
+      // Assess
+      expect(pidOf(heavy)).toBe(pidOf(light));
+      expect(pidOf(next)).not.toBe(pidOf(heavy));
+      expect(next.png[0]).toBe(1);
+      expect(nearCeiling.reason).toBe('resource-limit');
+      expect(farFromIt.reason).toBe('corrupt');
+    } finally {
+      leaky.close();
+    }
+  });
+
   it('reads a source only once a render process is free: sources held stay at the process count', async () => {
     // Prepare: one process, five previews of 20 MB sources asked at once, as streams that note
     // when their bytes start to be read; a source counts as held from then until its render ends.
