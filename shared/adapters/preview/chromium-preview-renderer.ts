@@ -19,6 +19,14 @@ export interface ChromiumPreviewRendererOptions {
 
 type PlaywrightBrowser = import('playwright-core').Browser;
 type PlaywrightPage = import('playwright-core').Page;
+type SparticuzChromium = typeof import('@sparticuz/chromium')['default'];
+
+/**
+ * Both packages are loaded through `require`, whose resolution honours `NODE_PATH`: in a
+ * Lambda function they live in a layer (/opt/nodejs/node_modules), which ES module resolution
+ * never looks at. Both ship CommonJS builds.
+ */
+const requireHere = createRequire(import.meta.url);
 
 const DRAWN = new Set(['image/svg+xml', 'text/plain', 'text/markdown', 'text/csv', 'text/html']);
 
@@ -29,7 +37,7 @@ export const browserDrawsPreviewOf = (mimeType: string) => DRAWN.has(mimeType);
 export function chromiumAvailable(executablePath?: string | null): boolean {
   if (executablePath) return true;
   try {
-    createRequire(import.meta.url).resolve('@sparticuz/chromium');
+    requireHere.resolve('@sparticuz/chromium');
     return true;
   } catch {
     return false;
@@ -62,11 +70,11 @@ export function createChromiumPreviewRenderer(
 
   const launch = () => {
     browser ??= (async () => {
-      const { chromium: playwright } = await import('playwright-core');
+      const { chromium: playwright } = requireHere('playwright-core') as typeof import('playwright-core');
       let executablePath = opts.executablePath ?? null;
       let args = launchArgs(null);
       if (!executablePath) {
-        const chromium = (await import('@sparticuz/chromium')).default;
+        const chromium = requireHere('@sparticuz/chromium') as SparticuzChromium;
         executablePath = await chromium.executablePath();
         args = launchArgs(chromium.args);
       }
