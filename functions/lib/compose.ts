@@ -9,10 +9,12 @@ import { createGuardedAgents } from '../../shared/adapters/guarded-http.js';
 import { createJsonLogger } from '../../shared/adapters/json-logger.js';
 import { createLocalSecretStore } from '../../shared/adapters/local-secret-store.js';
 import {
+  browserDrawsPreviewOf,
   chromiumAvailable,
   createChromiumPreviewRenderer,
 } from '../../shared/adapters/preview/chromium-preview-renderer.js';
 import { createCompositePreviewRenderer } from '../../shared/adapters/preview/composite-preview-renderer.js';
+import { createDelegatedPreviewRenderer } from '../../shared/adapters/preview/delegated-preview-renderer.js';
 import {
   createInProcessPreviewScheduler,
   type InProcessPreviewScheduler,
@@ -23,6 +25,7 @@ import {
   type LambdaPreviewScheduler,
 } from '../../shared/adapters/preview/lambda-preview-scheduler.js';
 import { createPdfjsCanvasPreviewRenderer } from '../../shared/adapters/preview/pdfjs-canvas-preview-renderer.js';
+import { createRoutedPreviewScheduler } from '../../shared/adapters/preview/routed-preview-scheduler.js';
 import { createProviderObjectStores } from '../../shared/adapters/provider-object-stores.js';
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import { createSecretsManagerSecretStore } from '../../shared/adapters/secrets-manager-secret-store.js';
@@ -223,11 +226,16 @@ function checksumJobs(config: StowageConfig, logger: Logger) {
 
 /** `PREVIEW_AHEAD=lambda`: renders are asynchronous invocations of the render function. */
 function lambdaPreviewScheduler(config: StowageConfig, logger: Logger): LambdaPreviewScheduler | null {
-  if (config.previews.ahead !== 'lambda' || !config.previews.renderFunctionName) return null;
-  return createLambdaPreviewScheduler({
-    client: new LambdaClient({ region: config.region }),
-    functionName: config.previews.renderFunctionName,
-    logger,
+  const { ahead, renderFunctionName, browserFunctionName } = config.previews;
+  if (ahead !== 'lambda' || !renderFunctionName) return null;
+  const client = new LambdaClient({ region: config.region });
+  const render = createLambdaPreviewScheduler({ client, functionName: renderFunctionName, logger });
+  if (!browserFunctionName) return render;
+  // SVG, text and HTML to the function that carries Chromium (`PREVIEW_BROWSER=lambda`).
+  const browser = createLambdaPreviewScheduler({ client, functionName: browserFunctionName, logger });
+  return createRoutedPreviewScheduler({
+    routes: [{ types: browserDrawsPreviewOf, scheduler: browser }],
+    fallback: render,
   });
 }
 
@@ -298,7 +306,15 @@ export const composeFromEnv = (env: NodeJS.ProcessEnv) => compose(readConfig(env
 
 function previewRenderer(config: StowageConfig, logger: Logger) {
   const raster = rasterRenderer(config, logger);
-  const { browser, chromiumPath, renderTimeoutMs: timeoutMs } = config.previews;
+  const { browser, chromiumPath, renderTimeoutMs: timeoutMs, browserFunctionName } = config.previews;
+  if (browser === 'lambda')
+    return createCompositePreviewRenderer([
+      raster,
+      createDelegatedPreviewRenderer({
+        supports: browserDrawsPreviewOf,
+        drawnBy: `the browser render function ${browserFunctionName}`,
+      }),
+    ]);
   // Chromium runs in its own processes: a page it cannot draw cannot take this one down.
   if (browser === 'off' || !chromiumAvailable(chromiumPath)) return raster;
   return createCompositePreviewRenderer([

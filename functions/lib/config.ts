@@ -112,9 +112,14 @@ export interface StowageConfig {
     /**
      * `PREVIEW_BROWSER`: `auto` (the default) draws SVG, text, Markdown, CSV and HTML with
      * Chromium where one can be had without a download (`CHROMIUM_PATH`, or the binary inside
-     * @sparticuz/chromium); `off` never starts a browser (those types answer 415).
+     * @sparticuz/chromium); `off` never starts a browser (those types answer 415); `lambda`
+     * leaves them to the browser render function (`BROWSER_RENDER_FUNCTION_NAME`, with
+     * `PREVIEW_AHEAD=lambda`): the AWS render function is arm64, and @sparticuz/chromium's npm
+     * package carries an x86_64 Chromium only.
      */
-    browser: 'auto' | 'off';
+    browser: 'auto' | 'off' | 'lambda';
+    /** `BROWSER_RENDER_FUNCTION_NAME`: where `PREVIEW_BROWSER=lambda` sends SVG, text and HTML. */
+    browserFunctionName: string | null;
     /** `CHROMIUM_PATH`: a Chromium binary, e.g. Debian's /usr/bin/chromium. */
     chromiumPath: string | null;
   };
@@ -226,7 +231,8 @@ export function readConfig(env: Env): StowageConfig {
       renderProcesses: int(env, 'PREVIEW_RENDER_PROCESSES', 1, 1),
       renderMaxMemoryBytes: int(env, 'PREVIEW_RENDER_MAX_MEMORY_MB', 768, 128) * MiB,
       hostModule: env.PREVIEW_HOST_MODULE || null,
-      browser: oneOf(env, 'PREVIEW_BROWSER', ['auto', 'off'] as const, 'auto'),
+      browser: previewBrowser(env),
+      browserFunctionName: env.PREVIEW_BROWSER === 'lambda' ? str(env, 'BROWSER_RENDER_FUNCTION_NAME') : null,
       chromiumPath: env.CHROMIUM_PATH || null,
     },
     secrets: env.SECRETS_PREFIX
@@ -273,6 +279,16 @@ const previewAhead = (env: Env) =>
     ['in-process', 'lambda', 'off'] as const,
     env.AWS_LAMBDA_FUNCTION_NAME ? 'off' : 'in-process',
   );
+
+/** The browser of another function is reached by invoking it: only with Lambda scheduling. */
+function previewBrowser(env: Env): StowageConfig['previews']['browser'] {
+  const browser = oneOf(env, 'PREVIEW_BROWSER', ['auto', 'off', 'lambda'] as const, 'auto');
+  if (browser === 'lambda' && previewAhead(env) !== 'lambda')
+    throw new ConfigError(
+      'PREVIEW_BROWSER=lambda needs PREVIEW_AHEAD=lambda (and BROWSER_RENDER_FUNCTION_NAME).',
+    );
+  return browser;
+}
 
 /** Scheduling on demand needs something to schedule with. */
 function previewOnDemand(env: Env): StowageConfig['previews']['onDemand'] {

@@ -24,6 +24,7 @@ export interface TenantScopedFunctions {
   readonly api: lambda.IFunction;
   readonly processUpload: lambda.IFunction;
   readonly renderPreview: lambda.IFunction;
+  readonly renderPreviewBrowser: lambda.IFunction;
   readonly verifyChecksum?: lambda.IFunction;
 }
 
@@ -53,6 +54,7 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
     ],
     // reads the source, writes the PNG (and removes it when the file changed meanwhile)
     [fns.renderPreview, ['s3:GetObject', 's3:GetObjectVersion'], ['s3:PutObject', 's3:DeleteObject']],
+    [fns.renderPreviewBrowser, ['s3:GetObject', 's3:GetObjectVersion'], ['s3:PutObject', 's3:DeleteObject']],
   ];
   // reads the whole object once, and rejects it (tag or delete) when the sha256 differs
   if (fns.verifyChecksum)
@@ -90,6 +92,7 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
   for (const fn of [
     fns.processUpload,
     fns.renderPreview,
+    fns.renderPreviewBrowser,
     ...(fns.verifyChecksum ? [fns.verifyChecksum] : []),
   ])
     iam.Grant.addToPrincipal({

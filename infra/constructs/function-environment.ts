@@ -56,6 +56,8 @@ export function tenantIsolationEnvironment(settings: TenantIsolationSettings): R
 /** How a function gets previews drawn: by the render function, invoked asynchronously. */
 export function previewSchedulingEnvironment(settings: {
   renderFunctionName: string;
+  /** The function with Chromium: SVG, text and HTML go there (`PREVIEW_BROWSER=lambda`). */
+  browserFunctionName?: string;
   /** The API answers a miss 202 and schedules it; other callers only render ahead. */
   onDemand: 'render' | 'schedule';
 }): Record<string, string> {
@@ -63,5 +65,8 @@ export function previewSchedulingEnvironment(settings: {
     PREVIEW_AHEAD: 'lambda',
     RENDER_FUNCTION_NAME: settings.renderFunctionName,
     PREVIEW_ON_DEMAND: settings.onDemand,
+    ...(settings.browserFunctionName
+      ? { PREVIEW_BROWSER: 'lambda', BROWSER_RENDER_FUNCTION_NAME: settings.browserFunctionName }
+      : {}),
   };
 }

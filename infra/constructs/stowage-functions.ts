@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { previewSchedulingEnvironment } from './function-environment.js';
 import { acknowledge } from './nag-acknowledgements.js';
+import { PreviewBrowserLayer } from './preview-browser-layer.js';
 import { PreviewRendererLayer } from './preview-renderer-layer.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,6 +20,7 @@ export const FUNCTION_ENTRIES = {
   processUpload: 'functions/process-upload/handler.ts',
   maintenance: 'functions/maintenance/handler.ts',
   renderPreview: 'functions/render-preview/handler.ts',
+  renderPreviewBrowser: 'functions/render-preview-browser/handler.ts',
 } as const;
 
 /**
@@ -42,8 +44,7 @@ export const PREVIEW_RENDERER_MODULES = [
   'pdfjs-dist',
   'sharp',
   'heic-decode',
-  // The browser that draws SVG, text and HTML is not in the render layer yet: without it a
-  // function finds no Chromium and answers those types 415.
+  // The browser that draws SVG, text and HTML: in the browser render function's layer.
   'playwright-core',
   '@sparticuz/chromium',
 ] as const;
@@ -74,7 +75,13 @@ const BUNDLING: nodejs.BundlingOptions = {
 /** What one function needs beyond the shared settings. */
 export type FunctionOptions = Pick<
   nodejs.NodejsFunctionProps,
-  'environment' | 'memorySize' | 'timeout' | 'tracing' | 'layers' | 'reservedConcurrentExecutions'
+  | 'environment'
+  | 'memorySize'
+  | 'timeout'
+  | 'tracing'
+  | 'layers'
+  | 'reservedConcurrentExecutions'
+  | 'architecture'
 >;
 
 export interface StowageFunctionsProps {
@@ -87,6 +94,8 @@ export interface StowageFunctionsProps {
   readonly logRetention: logs.RetentionDays;
   /** @default 1024 */
   readonly previewRenderMemorySize?: number;
+  /** @default 2048 */
+  readonly previewBrowserMemorySize?: number;
   /** @default - none (opt-in: see StowageServiceProps) */
   readonly previewRenderConcurrency?: number;
   /**
@@ -117,6 +126,12 @@ export class StowageFunctions extends Construct {
   /** Checks a declared whole-file sha256 of a multipart upload, invoked asynchronously. */
   public readonly verifyChecksum?: nodejs.NodejsFunction;
   public readonly previewRenderer: PreviewRendererLayer;
+  /**
+   * Draws the previews Chromium draws (SVG, plain text, Markdown, CSV, HTML): the render entry
+   * on x86_64, with Chromium in its layer. Invoked like `renderPreview`, for those types only.
+   */
+  public readonly renderPreviewBrowser: nodejs.NodejsFunction;
+  public readonly previewBrowser: PreviewBrowserLayer;
 
   private readonly props: StowageFunctionsProps;
 
@@ -145,12 +160,29 @@ export class StowageFunctions extends Construct {
       retryAttempts: 0,
       maxEventAge: Duration.hours(1),
     });
+    this.previewBrowser = new PreviewBrowserLayer(this, 'PreviewBrowser');
+    // @sparticuz/chromium asks for at least 1,600 MB (a Chromium and its renderer); the first
+    // launch of a container unpacks it into /tmp (about a second).
+    this.renderPreviewBrowser = this.addFunction(
+      'RenderPreviewBrowser',
+      FUNCTION_ENTRIES.renderPreviewBrowser,
+      {
+        environment: { ...environment, PREVIEW_AHEAD: 'off', PREVIEW_BROWSER: 'auto' },
+        architecture: lambda.Architecture.X86_64,
+        memorySize: props.previewBrowserMemorySize ?? 2048,
+        timeout: Duration.seconds(60),
+        layers: [this.previewBrowser.layer],
+        reservedConcurrentExecutions: props.previewRenderConcurrency,
+      },
+    );
+    this.renderPreviewBrowser.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(1) });
     const renderFunctionName = this.renderPreview.functionName;
+    const browserFunctionName = this.renderPreviewBrowser.functionName;
     this.api = this.addFunction('Api', FUNCTION_ENTRIES.api, {
       // The API ships no renderer: a preview miss is answered 202 and drawn by the render function.
       environment: {
         ...environment,
-        ...previewSchedulingEnvironment({ renderFunctionName, onDemand: 'schedule' }),
+        ...previewSchedulingEnvironment({ renderFunctionName, browserFunctionName, onDemand: 'schedule' }),
       },
       // API Gateway gives up after 30 s; a request does metadata work and presigning only.
       timeout: Duration.seconds(15),
@@ -158,7 +190,7 @@ export class StowageFunctions extends Construct {
     this.processUpload = this.addFunction('ProcessUpload', FUNCTION_ENTRIES.processUpload, {
       environment: {
         ...environment,
-        ...previewSchedulingEnvironment({ renderFunctionName, onDemand: 'render' }),
+        ...previewSchedulingEnvironment({ renderFunctionName, browserFunctionName, onDemand: 'render' }),
       },
       timeout: Duration.seconds(60),
     });
@@ -167,6 +199,7 @@ export class StowageFunctions extends Construct {
     });
     // Both schedule renders, with their own role: the invocation is not tenant data.
     this.grantInvoke(this.renderPreview, [this.api, this.processUpload]);
+    this.grantInvoke(this.renderPreviewBrowser, [this.api, this.processUpload]);
 
     const checksumEntry = props.checksumEntry ?? OPTIONAL_FUNCTION_ENTRIES.verifyChecksum;
     if (props.checksumFunction ?? exists(checksumEntry)) {
@@ -190,6 +223,7 @@ export class StowageFunctions extends Construct {
       this.api,
       this.processUpload,
       this.renderPreview,
+      this.renderPreviewBrowser,
       ...(this.verifyChecksum ? [this.verifyChecksum] : []),
     ];
   }
@@ -232,7 +266,7 @@ export class StowageFunctions extends Construct {
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: options.architecture ?? lambda.Architecture.ARM_64,
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -171,6 +171,13 @@ export interface StowageServiceProps {
    */
   readonly previewRenderMemorySize?: number;
   /**
+   * Memory of the browser render function (SVG, text, Markdown, CSV and HTML previews in
+   * Chromium, on x86_64). @sparticuz/chromium asks for at least 1,600 MB.
+   *
+   * @default 2048
+   */
+  readonly previewBrowserMemorySize?: number;
+  /**
    * Reserved concurrency of the render function: at most this many renders at once. Asynchronous
    * invocations above it wait in Lambda's queue (up to an hour). Opt-in: reserving needs 100
    * unreserved executions left in the account, and a new account with 10 in all rejects the stack.

@@ -64,6 +64,8 @@ export class StowageService extends Construct {
   public readonly maintenanceFunction: nodejs.NodejsFunction;
   /** Draws previews (PDF first pages, image thumbnails) into the cache, invoked asynchronously. */
   public readonly renderPreviewFunction: nodejs.NodejsFunction;
+  /** Draws SVG, text, Markdown, CSV and HTML previews in Chromium (x86_64). */
+  public readonly renderPreviewBrowserFunction: nodejs.NodejsFunction;
   /** The background whole-file checksum; present once functions/verify-checksum/handler.ts is. */
   public readonly verifyChecksumFunction?: nodejs.NodejsFunction;
   public readonly previewRenderer: PreviewRendererLayer;
@@ -154,6 +156,7 @@ export class StowageService extends Construct {
       removalPolicy,
       logRetention,
       previewRenderMemorySize: props.previewRenderMemorySize,
+      previewBrowserMemorySize: props.previewBrowserMemorySize,
       previewRenderConcurrency: props.previewRenderConcurrency,
     });
     const fns = this.functions;
@@ -161,6 +164,7 @@ export class StowageService extends Construct {
     this.processUploadFunction = fns.processUpload;
     this.maintenanceFunction = fns.maintenance;
     this.renderPreviewFunction = fns.renderPreview;
+    this.renderPreviewBrowserFunction = fns.renderPreviewBrowser;
     this.verifyChecksumFunction = fns.verifyChecksum;
     this.previewRenderer = fns.previewRenderer;
 
@@ -238,10 +242,10 @@ export class StowageService extends Construct {
       httpApi: this.httpApi,
       functions: fns.byName,
       // Throttling is its back-pressure (reserved concurrency): what matters is an event dropped.
-      queuedFunctions: { RenderPreview: fns.renderPreview },
+      queuedFunctions: { RenderPreview: fns.renderPreview, RenderPreviewBrowser: fns.renderPreviewBrowser },
       uploadValidators: [fns.api, fns.processUpload],
       previewServers: [fns.api],
-      previewRenderers: [fns.renderPreview],
+      previewRenderers: [fns.renderPreview, fns.renderPreviewBrowser],
       tenantSessionOpeners: this.tenantAccessRole ? fns.tenantScoped : [],
       uploadEventsQueue: this.uploadEventsQueue,
       uploadEventsDeadLetterQueue: this.uploadEventsDeadLetterQueue,

@@ -1,7 +1,8 @@
-import type { FileJobScheduler } from './file-job-scheduler.js';
-
 /**
  * Asks for a file's preview to be rendered ahead of time, when it becomes active; a preview
- * that was not rendered ahead is rendered on demand.
+ * that was not rendered ahead is rendered on demand. The file's type lets a deployment send
+ * the formats a browser draws to another renderer than PDFs and images.
  */
-export type PreviewScheduler = FileJobScheduler;
+export interface PreviewScheduler {
+  schedule(tenantId: string, fileId: string, mimeType?: string): void;
+}

@@ -99,7 +99,7 @@ export class PreviewService {
     if (previews.settings.onDemand === 'schedule' && previews.scheduler) {
       // Drawn by another process (the render function); polls while it is under way are not misses.
       if (file.previewStatus !== 'pending') await this.countMiss(file);
-      previews.scheduler.schedule(file.tenantId, file.id);
+      previews.scheduler.schedule(file.tenantId, file.id, file.mimeType);
       return pending;
     }
     // In flight before anything is awaited, so a concurrent ask is answered 202.
@@ -196,7 +196,7 @@ export class PreviewService {
     const previews = this.previews;
     if (!previews?.scheduler || !previews.renderer.supports(file.mimeType)) return;
     try {
-      previews.scheduler.schedule(file.tenantId, file.id);
+      previews.scheduler.schedule(file.tenantId, file.id, file.mimeType);
     } catch (error) {
       this.deps.logger.error('preview not scheduled', { fileId: file.id, error: String(error) });
     }

@@ -45,16 +45,22 @@ describe('functions', () => {
     for (const entry of handlerFiles) expect(() => functionFor(template, entry)).not.toThrow();
   });
 
-  it.each(ENTRIES)('%s runs on nodejs22.x, arm64, with JSON logs in its own log group', (entry) => {
-    const { resource } = functionFor(template, entry);
-    const props = resource.Properties;
-    expect(props.Runtime).toBe('nodejs22.x');
-    expect(props.Architectures).toEqual(['arm64']);
-    expect(props.Handler).toBe('index.handler');
-    expect(props.LoggingConfig.LogFormat).toBe('JSON');
-    const logGroupId = props.LoggingConfig.LogGroup.Ref;
-    expect(resourcesOf(template, 'AWS::Logs::LogGroup')[logGroupId]!.Properties.RetentionInDays).toBe(30);
-  });
+  it.each(ENTRIES)(
+    '%s runs on nodejs22.x, arm64 (x86_64 for Chromium), with JSON logs in its own log group',
+    (entry) => {
+      const { resource } = functionFor(template, entry);
+      const props = resource.Properties;
+      expect(props.Runtime).toBe('nodejs22.x');
+      // @sparticuz/chromium's npm package carries an x86_64 Chromium only.
+      expect(props.Architectures).toEqual([
+        entry === FUNCTION_ENTRIES.renderPreviewBrowser ? 'x86_64' : 'arm64',
+      ]);
+      expect(props.Handler).toBe('index.handler');
+      expect(props.LoggingConfig.LogFormat).toBe('JSON');
+      const logGroupId = props.LoggingConfig.LogGroup.Ref;
+      expect(resourcesOf(template, 'AWS::Logs::LogGroup')[logGroupId]!.Properties.RetentionInDays).toBe(30);
+    },
+  );
 
   it.each(ENTRIES)('%s gets an environment that readConfig accepts, pointing at AWS', (entry) => {
     // Prepare
@@ -157,12 +163,44 @@ describe('the preview render function', () => {
   it.each([
     [FUNCTION_ENTRIES.api, 'schedule'],
     [FUNCTION_ENTRIES.processUpload, 'render'],
-  ])('%s schedules renders on it (on demand: %s)', (entry, onDemand) => {
-    const variables = env(entry);
-    expect(variables.RENDER_FUNCTION_NAME).toEqual({ Ref: render.id });
-    const config = readConfig({ ...resolvedEnvironment(variables), AWS_LAMBDA_FUNCTION_NAME: 'f' });
-    expect(config.previews).toMatchObject({ ahead: 'lambda', onDemand });
-    expect(config.previews.renderFunctionName).toBeTruthy();
+  ])(
+    '%s schedules renders on it, and those Chromium draws on the browser function (on demand: %s)',
+    (entry, onDemand) => {
+      const variables = env(entry);
+      const browser = functionFor(template, FUNCTION_ENTRIES.renderPreviewBrowser);
+      expect(variables.RENDER_FUNCTION_NAME).toEqual({ Ref: render.id });
+      expect(variables.BROWSER_RENDER_FUNCTION_NAME).toEqual({ Ref: browser.id });
+      const config = readConfig({ ...resolvedEnvironment(variables), AWS_LAMBDA_FUNCTION_NAME: 'f' });
+      expect(config.previews).toMatchObject({ ahead: 'lambda', onDemand, browser: 'lambda' });
+      expect(config.previews.renderFunctionName).toBeTruthy();
+      expect(config.previews.browserFunctionName).toBeTruthy();
+    },
+  );
+
+  it('draws SVG, text and HTML in a second function, on x86_64 with Chromium in its layer', () => {
+    // Prepare
+    const browser = functionFor(template, FUNCTION_ENTRIES.renderPreviewBrowser).resource.Properties;
+    const layerId = stack.getLogicalId(
+      stack.service.functions.previewBrowser.layer.node.defaultChild as never,
+    );
+    // Act
+    const config = readConfig({
+      ...resolvedEnvironment(browser.Environment.Variables),
+      AWS_LAMBDA_FUNCTION_NAME: 'b',
+    });
+    // Assess: @sparticuz/chromium asks for 1,600 MB at least; its npm package is x86_64 only.
+    expect(browser).toMatchObject({ Architectures: ['x86_64'], MemorySize: 2048, Timeout: 60 });
+    expect(browser.Layers).toEqual([{ Ref: layerId }]);
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', {
+      CompatibleArchitectures: ['x86_64'],
+      CompatibleRuntimes: ['nodejs22.x'],
+    });
+    expect(config.previews).toMatchObject({ browser: 'auto', ahead: 'off', onDemand: 'render' });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionFor(template, FUNCTION_ENTRIES.renderPreviewBrowser).id },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 3600,
+    });
   });
 
   it('the maintenance sweep schedules nothing (it runs in Lambda, where rendering ahead defaults off)', () => {

@@ -32,6 +32,9 @@ const alarmOn = (metricName: string, dimension: { Name: string; Value: unknown }
       ),
   );
 
+/** The two render functions: PDFs and images on arm64, what Chromium draws on x86_64. */
+const RENDERERS = [FUNCTION_ENTRIES.renderPreview, FUNCTION_ENTRIES.renderPreviewBrowser] as string[];
+
 describe('alarms', () => {
   it('fire when an upload event reaches the dead-letter queue', () => {
     const dlq = {
@@ -46,25 +49,25 @@ describe('alarms', () => {
     });
   });
 
-  const direct = ENTRIES.filter((e) => e !== FUNCTION_ENTRIES.renderPreview);
+  const direct = ENTRIES.filter((e) => !RENDERERS.includes(e));
   it.each(direct)('fire on errors and on throttles of %s', (entry) => {
     const fn = { Name: 'FunctionName', Value: { Ref: functionFor(template, entry).id } };
     expect(alarmOn('Errors', fn)).toHaveLength(1);
     expect(alarmOn('Throttles', fn)).toHaveLength(1);
   });
 
-  it('fire on errors of the render function and on render events Lambda dropped, not on its throttles', () => {
-    // Its reserved concurrency throttles bursts on purpose; Lambda keeps those events and retries.
-    const fn = {
-      Name: 'FunctionName',
-      Value: { Ref: functionFor(template, FUNCTION_ENTRIES.renderPreview).id },
-    };
-    expect(alarmOn('Errors', fn)).toHaveLength(1);
-    expect(alarmOn('AsyncEventsDropped', fn)).toEqual([
-      expect.objectContaining({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 }),
-    ]);
-    expect(alarmOn('Throttles', fn)).toEqual([]);
-  });
+  it.each(RENDERERS)(
+    'fire on errors of render function %s and on render events Lambda dropped, not on its throttles',
+    (entry) => {
+      // Its reserved concurrency throttles bursts on purpose; Lambda keeps those events and retries.
+      const fn = { Name: 'FunctionName', Value: { Ref: functionFor(template, entry).id } };
+      expect(alarmOn('Errors', fn)).toHaveLength(1);
+      expect(alarmOn('AsyncEventsDropped', fn)).toEqual([
+        expect.objectContaining({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 }),
+      ]);
+      expect(alarmOn('Throttles', fn)).toEqual([]);
+    },
+  );
 
   it('fire on any API 5xx', () => {
     const api = { Name: 'ApiId', Value: { Ref: logicalId(stack.service.httpApi) } };
@@ -91,6 +94,7 @@ describe('alarms', () => {
       FUNCTION_ENTRIES.api,
       FUNCTION_ENTRIES.processUpload,
       FUNCTION_ENTRIES.renderPreview,
+      FUNCTION_ENTRIES.renderPreviewBrowser,
       OPTIONAL_FUNCTION_ENTRIES.verifyChecksum,
     ];
     expect(filters.map((f) => f.LogGroupName).sort()).toEqual(
@@ -228,13 +232,13 @@ describe('the dashboard', () => {
     expect(from('PreviewMisses').map((f) => f.pattern)).toEqual([
       '{ ($.message = "preview cache") && ($.outcome = "miss") }',
     ]);
-    expect(from('PreviewRenderMs')).toEqual([
-      {
+    expect(from('PreviewRenderMs')).toEqual(
+      RENDERERS.map((entry) => ({
         pattern: '{ ($.message = "preview rendered") && ($.outcome = "ready") }',
-        logGroup: logGroupOf(FUNCTION_ENTRIES.renderPreview),
+        logGroup: logGroupOf(entry),
         value: '$.renderMs',
-      },
-    ]);
+      })),
+    );
     expect(filters.map((f) => f.MetricTransformations[0].MetricNamespace)).toEqual(
       filters.map(() => 'Stowage/Test'),
     );

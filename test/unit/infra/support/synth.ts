@@ -110,7 +110,9 @@ export function synthBundles(): { bundles: Map<string, string>; layerDir: string
     const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
     bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.mjs'));
   }
-  const layer = resources.find((r) => r.Type === 'AWS::Lambda::LayerVersion');
+  const layer = resources.find(
+    (r) => r.Type === 'AWS::Lambda::LayerVersion' && String(r.Properties.Description).includes('render host'),
+  );
   const layerDir = path.join(
     assembly.directory,
     `asset.${String(layer.Properties.Content.S3Key).replace(/\.zip$/, '')}`,
