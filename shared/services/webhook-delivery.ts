@@ -60,7 +60,12 @@ export class WebhookDelivery {
     const base = { webhookId, eventId, type: message.type, at: now.toISOString(), attempts, firstAttemptAt };
 
     if (result.kind === 'answered' && result.status >= 200 && result.status < 300) {
-      await metadata.webhooks.putDelivery(tenantId, { ...base, status: 'delivered', lastError: null });
+      // The last failure stays on record: "delivered at attempt 3, after HTTP 503" is what an admin asks.
+      await metadata.webhooks.putDelivery(tenantId, {
+        ...base,
+        status: 'delivered',
+        lastError: delivery?.lastError ?? null,
+      });
       return { kind: 'delivered' };
     }
     const lastError = result.kind === 'answered' ? `HTTP ${result.status}` : result.reason;

@@ -34,6 +34,7 @@ export class WebhookService {
     await assertCallableEndpoint(input.url, 'url', {
       allowedOrigins: this.deps.settings.allowedEndpoints ?? [],
       resolver: this.deps.resolver,
+      shape: 'url',
     });
     const existing = await this.deps.metadata.webhooks.listAll(actor.tenantId);
     if (existing.length >= WEBHOOK_LIMITS.maxPerTenant) {

@@ -38,7 +38,8 @@ function harness(answers: (attempt: number) => WebhookPostResult, random: () => 
           createdAt: '',
         }),
         getDelivery: async (_t: string, w: string, e: string) => deliveries.get(`${w}/${e}`) ?? null,
-        putDelivery: async (_t: string, d: DeliveryRecord) => void deliveries.set(`${d.webhookId}/${d.eventId}`, d),
+        putDelivery: async (_t: string, d: DeliveryRecord) =>
+          void deliveries.set(`${d.webhookId}/${d.eventId}`, d),
       } as never,
     },
     secrets: { getWebhookSecret: async () => 'whsec_test' },
@@ -128,7 +129,11 @@ describe('the webhook retry schedule', () => {
     );
     const { outcome } = await runToEnd();
     expect(outcome.kind).toBe('delivered');
-    expect(deliveries.get('WH1/EV1')).toMatchObject({ status: 'delivered', attempts: 4, lastError: null });
+    expect(deliveries.get('WH1/EV1')).toMatchObject({
+      status: 'delivered',
+      attempts: 4,
+      lastError: 'HTTP 500',
+    });
     expect(await delivery.attempt(message)).toEqual({ kind: 'skipped' });
     expect(posts).toHaveLength(4);
   });
