@@ -73,7 +73,12 @@ export class WebhookService {
 
   async deliveries(actor: Actor, webhookId: string, page: PageRequest): Promise<Page<WebhookDelivery>> {
     requireRole(actor, 'admin');
-    if (!(await this.deps.metadata.webhooks.get(actor.tenantId, webhookId))) throw notFound('The webhook');
-    return this.deps.metadata.webhooks.listDeliveries(actor.tenantId, webhookId, page);
+    // A bad cursor is 400 before a missing webhook is 404 (API.md 0): the page is read either way.
+    const [webhook, deliveries] = await Promise.all([
+      this.deps.metadata.webhooks.get(actor.tenantId, webhookId),
+      this.deps.metadata.webhooks.listDeliveries(actor.tenantId, webhookId, page),
+    ]);
+    if (!webhook) throw notFound('The webhook');
+    return deliveries;
   }
 }
