@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { composeWebhookDelivery } from '../../functions/lib/compose-webhooks.js';
+import { mintDevToken } from '../../local/dev-token.js';
 import type { Actor } from '../../shared/domain/model.js';
 import type { DeliveryMessage } from '../../shared/domain/webhook.js';
 import type { HostResolver } from '../../shared/ports/host-resolver.js';
 import type { Logger } from '../../shared/ports/logger.js';
-import { verifyWebhookSignature } from '../../web/client/verify-webhook-signature.js';
+import { createStowageClient, StowageApiError, verifyWebhookSignature } from '../../web/client/index.js';
 import { type Client, client, newTenant, sendBytes } from '../support/api.js';
 import { CSV } from '../support/samples.js';
 import { composeSecondApp } from '../support/second-app.js';
@@ -356,5 +357,28 @@ describe('tenants and roles', () => {
       expect(answer.body.error.code).toBe('FORBIDDEN');
     }
     await admin.del(`/v1/webhooks/${hook.id}`);
+  });
+});
+
+describe('the web client', () => {
+  it('creates, lists, reads the deliveries of and deletes a webhook; a member gets FORBIDDEN', async () => {
+    const tenantId = newTenant('hookc');
+    const as = (roles: string[]) =>
+      createStowageClient({
+        baseUrl: inject('apiUrl'),
+        getToken: () => mintDevToken({ tenantId, userId: 'carol', roles }),
+      });
+    const api = as(['admin']);
+    const key = newKey();
+    const created = await api.createWebhook({ url: key.url, events: ['*'] });
+    expect(created.secret).toMatch(/^whsec_/);
+    expect(await api.listWebhooks()).toEqual([
+      { id: created.id, url: key.url, events: ['*'], createdAt: created.createdAt },
+    ]);
+    expect(await api.listWebhookDeliveries(created.id)).toEqual({ items: [], nextCursor: null });
+    await expect(as(['member']).listWebhooks()).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    await api.deleteWebhook(created.id);
+    expect(await api.listWebhooks()).toEqual([]);
+    await expect(api.deleteWebhook(created.id)).rejects.toBeInstanceOf(StowageApiError);
   });
 });
