@@ -24,6 +24,7 @@ import { prepareStores } from './prepare-stores.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { StartupError } from './startup-error.js';
 import { createStorageEventQueue } from './storage-event-queue.js';
+import { createLocalWebhookPipeline } from './webhook-pipeline.js';
 
 export interface LocalStackOptions {
   /** Environment as `npm start` sees it, read once into a `LocalConfig`. */
@@ -50,6 +51,8 @@ export interface LocalStack {
   dynamoPid: number | null;
   /** Resolves when every storage event seen so far has been processed. */
   eventsIdle(): Promise<void>;
+  /** Resolves when every recorded event so far is fanned out and its webhook deliveries settled. */
+  webhooksIdle(): Promise<void>;
   /** Resolves when every preview scheduled ahead of time so far has been rendered. */
   previewsIdle(): Promise<void>;
   /** Resolves when the background sha256 checks asked for so far have run. */
@@ -128,7 +131,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       createMissing: local.createMissing,
     });
 
-    const app = compose(config, { logger, clock: opts.clock });
+    const webhooks = createLocalWebhookPipeline({ logger });
+    const app = compose(config, { logger, clock: opts.clock, onEventRecorded: webhooks.onEventRecorded });
+    webhooks.connect(app);
+    stops.push(() => webhooks.stop());
     stops.push(async () => {
       // Renders already running finish before the stores they write to go away.
       app.previewScheduler?.stop();
@@ -180,6 +186,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       dynamoEndpoint: config.dynamo.endpoint as string,
       dynamoPid: dynamo?.pid ?? null,
       eventsIdle: () => queue.idle(),
+      webhooksIdle: () => webhooks.idle(),
       previewsIdle: () => app.previewScheduler?.idle() ?? Promise.resolve(),
       checksumsIdle: () => app.checksumScheduler?.idle() ?? Promise.resolve(),
       runMaintenance: () => maintenance(),

@@ -3,18 +3,22 @@ import type { S3EventRecord, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-l
 
 export interface StorageEventQueueOptions {
   consumer: (event: SQSEvent) => Promise<SQSBatchResponse>;
-  /** What the AWS notification filter passes: `tenants/` in the uploads bucket. */
-  prefix: string;
+  /** What the AWS notification filter passes: `tenants/` in the uploads bucket (`publish` only). */
+  prefix?: string;
   batchSize?: number;
   batchWindowMs?: number;
   maxReceiveCount?: number;
   onDeadLetter?: (record: SQSRecord) => void;
+  /** Names the queue in each record's `eventSourceARN`. @default 'stowage-upload-events' */
+  queueName?: string;
 }
 
 /**
  * The local stand-in for S3 notifications → SQS → Lambda: records are wrapped one per message
  * as S3 sends them, delivered in batches, and failed messages (partial batch response) are
- * redelivered with backoff until `maxReceiveCount`, then dead-lettered.
+ * redelivered with backoff until `maxReceiveCount`, then dead-lettered. Any other body can be
+ * sent with `send` (the webhook delivery queue), and a consumer may set how long a message it
+ * fails stays invisible (`changeVisibility`, SQS's ChangeMessageVisibility).
  */
 export function createStorageEventQueue(opts: StorageEventQueueOptions) {
   const batchSize = opts.batchSize ?? 10;
@@ -26,6 +30,11 @@ export function createStorageEventQueue(opts: StorageEventQueueOptions) {
   let retrying = 0;
   let inFlight = Promise.resolve();
   let stopped = false;
+  /** Visibility timeouts set by the consumer for messages of the batch in hand, by receipt handle. */
+  const visibility = new Map<string, number>();
+  /** Cleared on stop: a webhook retry may be hours away, and must not keep the process alive. */
+  const retryTimers = new Set<NodeJS.Timeout>();
+  const queueArn = `arn:aws:sqs:local:000000000000:${opts.queueName ?? 'stowage-upload-events'}`;
 
   const schedule = (delay = windowMs) => {
     if (stopped || timer) return;
@@ -48,27 +57,41 @@ export function createStorageEventQueue(opts: StorageEventQueueOptions) {
       }
       const retry = batch.filter((b) => failed.has(b.record.messageId));
       for (const item of retry) {
+        const delay = visibility.get(item.record.receiptHandle) ?? 100 * 2 ** item.receives;
         if (item.receives >= maxReceive) opts.onDeadLetter?.(item.record);
         else {
           retrying += 1;
-          setTimeout(
-            () => {
-              retrying -= 1;
-              waiting.push(item);
-              schedule();
-            },
-            100 * 2 ** item.receives,
-          );
+          const retryTimer = setTimeout(() => {
+            retryTimers.delete(retryTimer);
+            retrying -= 1;
+            waiting.push(item);
+            schedule();
+          }, delay);
+          retryTimers.add(retryTimer);
         }
       }
+      for (const item of batch) visibility.delete(item.record.receiptHandle);
     }
   };
 
   return {
     publish(record: S3EventRecord): void {
-      if (stopped || !record.s3.object.key.startsWith(encodePrefix(opts.prefix))) return;
-      waiting.push({ record: toSqsRecord(record), receives: 0 });
+      if (stopped || !record.s3.object.key.startsWith(encodePrefix(opts.prefix ?? ''))) return;
+      waiting.push({
+        record: toSqsRecord(JSON.stringify({ Records: [record] }), record.awsRegion, 'local-s3', queueArn),
+        receives: 0,
+      });
       schedule();
+    },
+    /** Enqueues a message with any body, as SendMessage does. */
+    send(body: string): void {
+      if (stopped) return;
+      waiting.push({ record: toSqsRecord(body, 'local', 'local', queueArn), receives: 0 });
+      schedule();
+    },
+    /** How long a message of the batch being consumed stays away if it is failed (ms, not s). */
+    changeVisibility(receiptHandle: string, delayMs: number): void {
+      visibility.set(receiptHandle, Math.max(0, delayMs));
     },
     /** Resolves when everything published so far has been handled (for tests and shutdown). */
     async idle(): Promise<void> {
@@ -81,6 +104,8 @@ export function createStorageEventQueue(opts: StorageEventQueueOptions) {
     async stop(): Promise<void> {
       stopped = true;
       if (timer) clearTimeout(timer);
+      for (const retryTimer of retryTimers) clearTimeout(retryTimer);
+      retryTimers.clear();
       await inFlight;
     },
   };
@@ -88,22 +113,22 @@ export function createStorageEventQueue(opts: StorageEventQueueOptions) {
 
 const encodePrefix = (prefix: string) => encodeURIComponent(prefix).replace(/%2F/g, '/');
 
-function toSqsRecord(record: S3EventRecord): SQSRecord {
+function toSqsRecord(body: string, awsRegion: string, senderId: string, queueArn: string): SQSRecord {
   const now = Date.now();
   return {
     messageId: randomUUID(),
     receiptHandle: randomUUID(),
-    body: JSON.stringify({ Records: [record] }),
+    body,
     attributes: {
       ApproximateReceiveCount: '0',
       SentTimestamp: String(now),
-      SenderId: 'local-s3',
+      SenderId: senderId,
       ApproximateFirstReceiveTimestamp: String(now),
     },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:local:000000000000:stowage-upload-events',
-    awsRegion: record.awsRegion,
+    eventSourceARN: queueArn,
+    awsRegion,
   };
 }

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startLocalStack } from '../local/stack.js';
 import { motoUnavailable, startMoto } from './support/moto-server.js';
 import { startSecondOrigin } from './support/second-origin.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 /**
  * Starts the local stack once per test run, exactly as `npm start` composes it (embedded S3
@@ -16,6 +17,8 @@ export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), 'stowage-test-'));
   // The demo page served from a second origin, which the stack must answer CORS for.
   const secondOrigin = await startSecondOrigin();
+  // The webhook tests' receiver on loopback: the one origin FILESTORE_ALLOWED_ENDPOINTS exempts.
+  const receiver = await startWebhookReceiver();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -23,6 +26,13 @@ export default async function setup(project: TestProject) {
     FILESTORE_CORS_ORIGINS: secondOrigin.origin,
     // Custom-provider tests play a tenant's own store with the embedded one, on loopback.
     FILESTORE_ALLOW_EMBEDDED_S3_PROVIDER: 'true',
+    FILESTORE_ALLOWED_ENDPOINTS: receiver.origin,
+    // Webhook retries in seconds rather than a day, and a short attempt timeout (production: 30 s
+    // doubling to 12 h over 24 h, 10 s); the full schedule is unit-tested with a fake clock.
+    WEBHOOK_RETRY_FIRST_DELAY_MS: '200',
+    WEBHOOK_RETRY_MAX_DELAY_MS: '800',
+    WEBHOOK_RETRY_MIN_SPAN_MS: '3000',
+    WEBHOOK_TIMEOUT_MS: '1500',
   };
   // moto: a second, independent S3 and DynamoDB, for the conformance suite and the core flow.
   const motoMissing = motoUnavailable();
@@ -40,12 +50,14 @@ export default async function setup(project: TestProject) {
     maintenanceIntervalMs: 0,
   }).catch(async (error: unknown) => {
     await secondOrigin.stop();
+    await receiver.stop();
     await moto?.stop();
     throw error;
   });
   secondOrigin.setApiUrl(stack.url);
   project.provide('apiUrl', stack.url);
   project.provide('secondOrigin', secondOrigin.origin);
+  project.provide('webhookReceiver', receiver.origin);
   project.provide('s3Endpoint', stack.s3Endpoint);
   project.provide('dynamoEndpoint', stack.dynamoEndpoint);
   project.provide('dataDir', dataDir);
@@ -62,6 +74,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stack.stop();
     await secondOrigin.stop();
+    await receiver.stop();
     await moto?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -72,6 +85,8 @@ declare module 'vitest' {
     apiUrl: string;
     /** The demo page's second origin (listed in FILESTORE_CORS_ORIGINS). */
     secondOrigin: string;
+    /** The webhook receiver's origin (test/support/webhook-receiver.ts), allow-listed. */
+    webhookReceiver: string;
     /** moto's endpoint, or why it could not run here (the moto tests then say so and skip). */
     moto: { endpoint: string; unavailable: string | null };
     s3Endpoint: string;

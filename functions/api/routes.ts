@@ -6,6 +6,7 @@ import { shareTokenTenant } from '../../shared/services/share-token.js';
 import { json, noContent, type Route, route } from './route.js';
 import * as s from './schemas.js';
 import { bucketView, fileView, providerView, shareLinkView } from './views.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 const page = (q: { limit?: number; cursor?: string }) => ({ limit: q.limit ?? 50, cursor: q.cursor });
 const pageBody = <T, V>(p: { items: T[]; nextCursor: string | null }, view: (item: T) => V) => ({
@@ -375,6 +376,9 @@ export const routes: Route[] = [
       };
     },
   }),
+
+  // ---- webhooks (API.md 13.5) ----
+  ...webhookRoutes,
 
   // ---- references, entities, grants ----
   route({

@@ -34,13 +34,14 @@ import { createStsTenantCredentials } from '../../shared/adapters/tenant-scope/t
 import { routeByTenant } from '../../shared/adapters/tenant-scope/tenant-router.js';
 import { createUlidGenerator } from '../../shared/adapters/ulid-id-generator.js';
 import { DEFAULT_PROVIDER_ID } from '../../shared/domain/ids.js';
-import type { Provider } from '../../shared/domain/model.js';
+import type { AuditEvent, Provider } from '../../shared/domain/model.js';
 import { type Clock, systemClock } from '../../shared/ports/clock.js';
 import type { HostResolver } from '../../shared/ports/host-resolver.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { MetadataStore } from '../../shared/ports/repositories.js';
 import { createServices, type ServiceDeps, type Services } from '../../shared/services/index.js';
 import { readConfig, type StowageConfig } from './config.js';
+import { withRecordedEventHook } from './recorded-event-hook.js';
 
 export interface App {
   config: StowageConfig;
@@ -64,7 +65,13 @@ export interface App {
 /** The composition root shared by every entry point: SDK clients and adapters, built once. */
 export function compose(
   config: StowageConfig,
-  overrides: { clock?: Clock; logger?: Logger; resolver?: HostResolver } = {},
+  overrides: {
+    clock?: Clock;
+    logger?: Logger;
+    resolver?: HostResolver;
+    /** The local stack's webhook fan-out, told of each recorded event (AWS uses the table's stream). */
+    onEventRecorded?: (tenantId: string, event: AuditEvent) => void;
+  } = {},
 ): App {
   const logger = overrides.logger ?? createJsonLogger({ service: 'stowage' });
   // One resolver for the endpoint check at creation and the guard at connect time (tests inject one).
@@ -74,10 +81,13 @@ export function compose(
     ...(config.dynamo.endpoint ? { endpoint: config.dynamo.endpoint } : {}),
     ...(config.dynamo.credentials ? { credentials: config.dynamo.credentials } : {}),
   });
-  const systemMetadata = createDynamoMetadataStore({
-    client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-    tableName: config.tableName,
-  });
+  const systemMetadata = withRecordedEventHook(
+    createDynamoMetadataStore({
+      client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+      tableName: config.tableName,
+    }),
+    overrides.onEventRecorded,
+  );
   const s3 = createS3Client({
     region: config.region,
     endpoint: config.s3.endpoint ?? undefined,

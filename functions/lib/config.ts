@@ -1,4 +1,5 @@
 import { parseAllowedOrigins } from '../../shared/domain/endpoint-rules.js';
+import { readWebhookConfig, type WebhookConfig } from './webhook-config.js';
 
 /**
  * The deployment's configuration, read once per cold start from the environment by each
@@ -67,6 +68,8 @@ export interface StowageConfig {
    * Exact match; every other endpoint must be https on public addresses. Tenants cannot change it.
    */
   allowedEndpoints: readonly string[];
+  /** Webhooks and the event bus (API.md 13.5): webhook-config.ts. */
+  webhooks: WebhookConfig;
   previews: {
     /** `PREVIEW_WIDTH`: every preview's width in pixels. */
     width: number;
@@ -218,6 +221,11 @@ export function readConfig(env: Env): StowageConfig {
     checksumFunctionName: env.CHECKSUM_FUNCTION_NAME || null,
     inLambda: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
     allowedEndpoints: allowedEndpoints(env),
+    webhooks: readWebhookConfig(
+      env,
+      (name, fallback, min) => int(env, name, fallback, min),
+      (m) => new ConfigError(m),
+    ),
     previews: {
       width: int(env, 'PREVIEW_WIDTH', 800, 16),
       maxAgeMs: int(env, 'PREVIEW_CACHE_MAX_AGE', 604_800_000, 1),

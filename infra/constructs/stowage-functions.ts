@@ -21,6 +21,9 @@ export const FUNCTION_ENTRIES = {
   maintenance: 'functions/maintenance/handler.ts',
   renderPreview: 'functions/render-preview/handler.ts',
   renderPreviewBrowser: 'functions/render-preview-browser/handler.ts',
+  // API.md 13.5, created by WebhookEvents
+  webhookFanOut: 'functions/webhook-fan-out/handler.ts',
+  webhookDelivery: 'functions/webhook-delivery/handler.ts',
 } as const;
 
 /**
@@ -215,6 +218,11 @@ export class StowageFunctions extends Construct {
       for (const fn of callers) fn.addEnvironment('CHECKSUM_FUNCTION_NAME', this.verifyChecksum.functionName);
       this.grantInvoke(this.verifyChecksum, callers);
     }
+  }
+
+  /** What every function reads, for one that adds its own variables (WebhookEvents). */
+  public get sharedEnvironment(): Record<string, string> {
+    return { ...this.props.environment };
   }
 
   /** The functions whose data calls run in a tenant's STS session. */

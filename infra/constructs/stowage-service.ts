@@ -26,6 +26,7 @@ import { StowageStorage } from './stowage-storage.js';
 import { StowageTable } from './stowage-table.js';
 import { TENANT_TAG_VARIABLE, TenantAccessRole } from './tenant-access-role.js';
 import { UploadEvents } from './upload-events.js';
+import { WebhookEvents } from './webhook-events.js';
 
 export {
   deployedEntries,
@@ -83,6 +84,10 @@ export class StowageService extends Construct {
   public readonly rolesClaim: string;
   public readonly secretsPrefix: string;
   public readonly monitoring: ServiceMonitoring;
+  /** Webhooks (API.md 13.5): stream → fan-out → delivery queue (+ DLQ, alarm) → delivery. */
+  public readonly webhooks: WebhookEvents;
+  /** The EventBridge bus every recorded event is put on; exported (`{stack}-EventBusArn`). */
+  public readonly eventBus: events.EventBus;
 
   constructor(scope: Construct, id: string, props: StowageServiceProps = {}) {
     super(scope, id);
@@ -236,11 +241,23 @@ export class StowageService extends Construct {
       ],
     });
 
+    // ---- webhooks and the event bus (API.md 13.5) ----
+    this.webhooks = new WebhookEvents(this, 'Webhooks', {
+      table: this.table,
+      functions: fns,
+      secretsArnPrefix,
+    });
+    this.eventBus = this.webhooks.eventBus;
+
     // ---- operations ----
     this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
       alarmTopic: props.alarmTopic,
       httpApi: this.httpApi,
-      functions: fns.byName,
+      functions: {
+        ...fns.byName,
+        WebhookFanOut: this.webhooks.fanOutFunction,
+        WebhookDelivery: this.webhooks.deliveryFunction,
+      },
       // Throttling is its back-pressure (reserved concurrency): what matters is an event dropped.
       queuedFunctions: { RenderPreview: fns.renderPreview, RenderPreviewBrowser: fns.renderPreviewBrowser },
       uploadValidators: [fns.api, fns.processUpload],
@@ -250,6 +267,7 @@ export class StowageService extends Construct {
       uploadEventsQueue: this.uploadEventsQueue,
       uploadEventsDeadLetterQueue: this.uploadEventsDeadLetterQueue,
     });
+    this.webhooks.alarmTo(this.monitoring.alarmTopic);
   }
 
   /** The API's base URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */

@@ -33,6 +33,8 @@ export class StowageTable extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // Every audit event item reaches the webhook fan-out through it (WebhookEvents).
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
       ...(props.encryptionKey
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: dynamodb.TableEncryption.DEFAULT }),

@@ -9,7 +9,7 @@ interface SealedFile {
 }
 
 /**
- * Provider credentials for the local stack: one JSON file of AES-256-GCM sealed entries,
+ * Provider credentials and webhook secrets for the local stack: one JSON file of AES-256-GCM sealed entries,
  * each bound to its tenant and provider (the name is the authenticated data). The key comes
  * from FILESTORE_SECRET_KEY, or is generated once into `secret.key` (mode 0600). Nothing is
  * ever written in clear text.
@@ -66,38 +66,51 @@ export function createLocalSecretStore(opts: { dataDir: string; keyBase64: strin
   };
   const nameOf = (tenantId: string, providerId: string) => `${tenantId}/${providerId}`;
 
+  const seal = (name: string, clearText: string) =>
+    exclusive(async () => {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', await key(), iv);
+      cipher.setAAD(Buffer.from(name));
+      const data = Buffer.concat([cipher.update(clearText, 'utf8'), cipher.final()]);
+      const sealed = await load();
+      sealed[name] = {
+        iv: iv.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+        data: data.toString('base64'),
+      };
+      await save(sealed);
+    });
+  const unseal = async (name: string): Promise<string | null> => {
+    const entry = (await load())[name];
+    if (!entry) return null;
+    const decipher = createDecipheriv('aes-256-gcm', await key(), Buffer.from(entry.iv, 'base64'));
+    decipher.setAAD(Buffer.from(name));
+    decipher.setAuthTag(Buffer.from(entry.tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(entry.data, 'base64')), decipher.final()]).toString(
+      'utf8',
+    );
+  };
+  const remove = (name: string) =>
+    exclusive(async () => {
+      const sealed = await load();
+      if (!(name in sealed)) return;
+      delete sealed[name];
+      await save(sealed);
+    });
+  // Provider entries keep their historic names (`{t}/{providerId}`); webhook ids are ULIDs, so
+  // `{t}/webhooks/{id}` cannot collide with one.
+  const webhookName = (tenantId: string, webhookId: string) => `${tenantId}/webhooks/${webhookId}`;
+
   return {
     putProviderCredentials: (tenantId, providerId, credentials) =>
-      exclusive(async () => {
-        const name = nameOf(tenantId, providerId);
-        const iv = randomBytes(12);
-        const cipher = createCipheriv('aes-256-gcm', await key(), iv);
-        cipher.setAAD(Buffer.from(name));
-        const data = Buffer.concat([cipher.update(JSON.stringify(credentials), 'utf8'), cipher.final()]);
-        const sealed = await load();
-        sealed[name] = {
-          iv: iv.toString('base64'),
-          tag: cipher.getAuthTag().toString('base64'),
-          data: data.toString('base64'),
-        };
-        await save(sealed);
-      }),
+      seal(nameOf(tenantId, providerId), JSON.stringify(credentials)),
     getProviderCredentials: async (tenantId, providerId) => {
-      const name = nameOf(tenantId, providerId);
-      const entry = (await load())[name];
-      if (!entry) return null;
-      const decipher = createDecipheriv('aes-256-gcm', await key(), Buffer.from(entry.iv, 'base64'));
-      decipher.setAAD(Buffer.from(name));
-      decipher.setAuthTag(Buffer.from(entry.tag, 'base64'));
-      const clear = Buffer.concat([decipher.update(Buffer.from(entry.data, 'base64')), decipher.final()]);
-      return JSON.parse(clear.toString('utf8')) as ProviderCredentials;
+      const clear = await unseal(nameOf(tenantId, providerId));
+      return clear === null ? null : (JSON.parse(clear) as ProviderCredentials);
     },
-    deleteProviderCredentials: (tenantId, providerId) =>
-      exclusive(async () => {
-        const sealed = await load();
-        if (!(nameOf(tenantId, providerId) in sealed)) return;
-        delete sealed[nameOf(tenantId, providerId)];
-        await save(sealed);
-      }),
+    deleteProviderCredentials: (tenantId, providerId) => remove(nameOf(tenantId, providerId)),
+    putWebhookSecret: (tenantId, webhookId, secret) => seal(webhookName(tenantId, webhookId), secret),
+    getWebhookSecret: (tenantId, webhookId) => unseal(webhookName(tenantId, webhookId)),
+    deleteWebhookSecret: (tenantId, webhookId) => remove(webhookName(tenantId, webhookId)),
   };
 }

@@ -127,6 +127,25 @@ export function judgeEndpoint(raw: string, allowedOrigins: readonly string[]): E
 }
 
 /**
+ * Judges a webhook URL (API.md 13.5): the rule of `judgeEndpoint` on its origin, with a path
+ * and query allowed (a receiver routes on them) and still no userinfo, fragment, backslash,
+ * dot segment or anything URL parsing would rewrite.
+ */
+export function judgeWebhookUrl(raw: string, allowedOrigins: readonly string[]): EndpointVerdict {
+  const shape = 'must be https://host[:port]/path with no user name or fragment';
+  if (!/^https?:\/\/[^/?#@\\]+(\/[^#\\]*)?$/i.test(raw) || !/^[\x21-\x7e]+$/.test(raw)) return refused(shape);
+  const path = raw.replace(/^https?:\/\/[^/?#]+/i, '').split('?')[0] ?? '';
+  if (path.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) return refused(shape);
+  let origin: string;
+  try {
+    origin = new URL(raw).origin;
+  } catch {
+    return refused(shape);
+  }
+  return judgeEndpoint(origin, allowedOrigins);
+}
+
+/**
  * What resolution found, judged: true when every address is public. One private answer among
  * public ones refuses the name (which one a connection would get is not ours to choose).
  */

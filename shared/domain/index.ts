@@ -14,3 +14,4 @@ export * from './preview.js';
 export * from './quota.js';
 export * from './share-link.js';
 export * from './upload-window.js';
+export * from './webhook.js';

@@ -55,6 +55,13 @@ export const tableKeys = {
   eventPk: (t: string) => `${tenant(t)}#EV`,
   eventByFilePk: (t: string, fileId: string) => `${tenant(t)}#F#${fileId}#EV`,
 
+  /** Webhooks (API.md 13.5) sit with the tenant's providers and buckets: `T#{t}` / `WEBHOOK#{id}`. */
+  webhookSk: (webhookId: string) => `WEBHOOK#${webhookId}`,
+  webhookSkPrefix: 'WEBHOOK#',
+  /** A webhook's deliveries, one per event, sorted by the event's ULID (backwards: newest first). */
+  deliveryPk: (t: string, webhookId: string) => `${tenant(t)}#WH#${webhookId}`,
+  deliverySk: (eventId: string) => `D#${eventId}`,
+
   /** A preview cache entry lives in its file's partition: `T#{t}#F#{fileId}` / `PREVIEW#{variant}`. */
   previewSk: (variant: string) => `PREVIEW#${variant}`,
   previewSkPrefix: 'PREVIEW#',
@@ -69,6 +76,12 @@ export const tableKeys = {
   previewStatsSk: 'PREVIEWSTATS',
   previewStatsSweepPk: (t: string) => `${tenant(t)}#SWEEP#previewstats`,
 } as const;
+
+/** The tenant of an audit event item's partition key (`T#{t}#EV`), for the event stream; else null. */
+export function parseEventPk(pk: string): string | null {
+  const match = /^T#([A-Za-z0-9_-]{1,64})#EV$/.exec(pk);
+  return match ? (match[1] as string) : null;
+}
 
 export type FilePartition = 'live' | 'deleted';
 

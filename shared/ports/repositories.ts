@@ -14,6 +14,7 @@ import type {
 import type { PreviewCounters, PreviewEntry } from '../domain/preview.js';
 import type { Quota } from '../domain/quota.js';
 import type { ShareLink } from '../domain/share-link.js';
+import type { Webhook, WebhookDelivery } from '../domain/webhook.js';
 
 /**
  * The metadata ports. One DynamoDB table backs them all (DESIGN.md); each state change that
@@ -31,6 +32,7 @@ export interface MetadataStore {
   quota: QuotaRepository;
   previews: PreviewRepository;
   links: ShareLinkRepository;
+  webhooks: WebhookRepository;
 }
 
 export interface PageRequest {
@@ -296,4 +298,20 @@ export class ReferenceLimitError extends Error {
 }
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
+}
+
+/** Webhooks and their deliveries (API.md 13.5). */
+export interface WebhookRepository {
+  create(webhook: Webhook): Promise<void>;
+  get(tenantId: string, webhookId: string): Promise<Webhook | null>;
+  /** Every webhook of the tenant (a bounded set: WEBHOOK_LIMITS.maxPerTenant), oldest first. */
+  listAll(tenantId: string): Promise<Webhook[]>;
+  /** False when it did not exist. */
+  delete(tenantId: string, webhookId: string): Promise<boolean>;
+  /** Writes a `pending` delivery unless one exists for this pair (a replayed stream record). */
+  createDelivery(tenantId: string, delivery: WebhookDelivery): Promise<void>;
+  getDelivery(tenantId: string, webhookId: string, eventId: string): Promise<WebhookDelivery | null>;
+  putDelivery(tenantId: string, delivery: WebhookDelivery): Promise<void>;
+  /** Newest event first. */
+  listDeliveries(tenantId: string, webhookId: string, page: PageRequest): Promise<Page<WebhookDelivery>>;
 }

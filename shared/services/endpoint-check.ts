@@ -1,4 +1,4 @@
-import { allPublic, judgeEndpoint, NOT_PUBLIC_HOST } from '../domain/endpoint-rules.js';
+import { allPublic, judgeEndpoint, judgeWebhookUrl, NOT_PUBLIC_HOST } from '../domain/endpoint-rules.js';
 import { validationFailed } from '../domain/errors.js';
 import type { HostResolver } from '../ports/host-resolver.js';
 
@@ -7,6 +7,8 @@ export interface EndpointCheckDeps {
   allowedOrigins: readonly string[];
   /** Absent: no name can be checked, so only allow-listed origins and public IP literals pass. */
   resolver?: HostResolver;
+  /** `url`: a webhook URL, which may have a path and query. @default 'endpoint' (a bare origin) */
+  shape?: 'endpoint' | 'url';
 }
 
 /**
@@ -19,7 +21,10 @@ export async function assertCallableEndpoint(
   field: string,
   deps: EndpointCheckDeps,
 ): Promise<void> {
-  const verdict = judgeEndpoint(raw, deps.allowedOrigins);
+  const verdict =
+    deps.shape === 'url'
+      ? judgeWebhookUrl(raw, deps.allowedOrigins)
+      : judgeEndpoint(raw, deps.allowedOrigins);
   if (verdict.kind === 'allow-listed' || verdict.kind === 'public-address') return;
   let reason = verdict.kind === 'refused' ? verdict.reason : NOT_PUBLIC_HOST;
   if (verdict.kind === 'resolve' && deps.resolver) {

@@ -12,6 +12,7 @@ import type { ServiceDeps } from './service-deps.js';
 import { ShareLinkService } from './share-link-service.js';
 import { UploadService } from './upload-service.js';
 import { ValidationService } from './validation-service.js';
+import { WebhookService } from './webhook-service.js';
 
 export type { PreviewAnswer, PreviewCache, PreviewSweepReport } from './preview-service.js';
 export type { PreviewDeps, PreviewSettings, ServiceDeps, ServiceSettings } from './service-deps.js';
@@ -29,6 +30,7 @@ export interface Services {
   consistency: ConsistencyService;
   previews: PreviewService;
   links: ShareLinkService;
+  webhooks: WebhookService;
   /** The preview cache of one tenant as a library (the seed's interface). */
   previewCacheFor(tenantId: string): PreviewCache;
 }
@@ -54,6 +56,7 @@ export function createServices(deps: ServiceDeps, defaultProvider: Provider): Se
     consistency: new ConsistencyService(deps),
     previews,
     links,
+    webhooks: new WebhookService(deps),
     previewCacheFor: (tenantId) => previews.cacheFor(tenantId),
   };
 }

@@ -8,3 +8,5 @@ export { createStowageClient } from './stowage-client.js';
 export type * from './types.js';
 export type { ResumedUpload, UploadApi, UploadOptions, UploadProgress } from './upload.js';
 export { expectedPartSize, findResumableUpload, forgetResumableUpload, uploadFile } from './upload.js';
+export type { VerifyWebhookSignatureInput } from './verify-webhook-signature.js';
+export { verifyWebhookSignature } from './verify-webhook-signature.js';

@@ -5,8 +5,10 @@ import type {
   CompletedPart,
   CreateBucketRequest,
   CreatedShareLink,
+  CreatedWebhook,
   CreateProviderRequest,
   CreateShareLinkRequest,
+  CreateWebhookRequest,
   Download,
   EntityFilesQuery,
   FileMetadata,
@@ -30,6 +32,8 @@ import type {
   StowageFile,
   UpdateBucketRequest,
   UpdateFileRequest,
+  Webhook,
+  WebhookDelivery,
 } from './types.js';
 import { findResumableUpload, forgetResumableUpload, type UploadOptions, uploadFile } from './upload.js';
 
@@ -172,6 +176,15 @@ export function createStowageClient(options: StowageClientOptions) {
       get<{ items: ShareLink[] }>(`/v1/files/${seg(fileId)}/links`, undefined, o).then((r) => r.items),
     revokeShareLink: (linkId: string, o?: CallOptions) =>
       send<void>('DELETE', `/v1/links/${seg(linkId)}`, undefined, o),
+
+    // ---- webhooks (API.md 13.5, admin) ----
+    createWebhook: (body: CreateWebhookRequest, o?: CallOptions) =>
+      send<CreatedWebhook>('POST', '/v1/webhooks', body, o),
+    listWebhooks: (o?: CallOptions) => get<Page<Webhook>>('/v1/webhooks', undefined, o).then((r) => r.items),
+    deleteWebhook: (id: string, o?: CallOptions) =>
+      send<void>('DELETE', `/v1/webhooks/${seg(id)}`, undefined, o),
+    listWebhookDeliveries: (id: string, q: PageQuery = {}, o?: CallOptions) =>
+      get<Page<WebhookDelivery>>(`/v1/webhooks/${seg(id)}/deliveries`, q, o),
 
     // ---- references, entities and grants ----
     addReference: (fileId: string, entityType: string, entityId: string, o?: CallOptions) =>

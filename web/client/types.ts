@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type * as s from '../../functions/api/schemas.js';
+import type * as w from '../../functions/api/webhook-routes.js';
 
 /**
  * The API's types, inferred from the same zod schemas that validate requests and generate the
@@ -22,6 +23,10 @@ export type InitiatedUpload = z.infer<typeof s.InitiateUploadView>;
 export type ShareLink = z.infer<typeof s.ShareLinkView>;
 export type CreatedShareLink = z.infer<typeof s.CreatedShareLinkView>;
 export type CreateShareLinkRequest = z.input<typeof s.CreateShareLinkBody>;
+export type Webhook = z.infer<typeof w.WebhookView>;
+export type CreatedWebhook = z.infer<typeof w.CreatedWebhookView>;
+export type WebhookDelivery = z.infer<typeof w.DeliveryView>;
+export type CreateWebhookRequest = z.input<typeof w.CreateWebhookBody>;
 export type ApiErrorBody = z.infer<typeof s.ErrorResponse>;
 
 export type CreateProviderRequest = z.input<typeof s.CreateProviderBody>;

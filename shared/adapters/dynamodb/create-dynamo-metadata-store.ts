@@ -9,6 +9,7 @@ import { createProviderRepository } from './provider-repository.js';
 import { createQuotaRepository } from './quota-repository.js';
 import { createReferenceRepository } from './reference-repository.js';
 import { createShareLinkRepository } from './share-link-repository.js';
+import { createWebhookRepository } from './webhook-repository.js';
 
 export interface DynamoMetadataStoreOptions {
   /** Built once per cold start by the composition root; the table must exist (`ensureTable`). */
@@ -32,5 +33,6 @@ export function createDynamoMetadataStore(opts: DynamoMetadataStoreOptions): Met
     quota: createQuotaRepository(ctx),
     previews: createPreviewRepository(ctx),
     links: createShareLinkRepository(ctx),
+    webhooks: createWebhookRepository(ctx),
   };
 }

@@ -57,6 +57,11 @@ export const VALID_BODIES: Record<string, (n: number) => Record<string, unknown>
     metadata: { project: `p-${n}`, 'cost.center': 'x-1' },
   }),
   CreateShareLinkRequest: () => ({ expiresInSeconds: 600, maxDownloads: 5 }),
+  // The webhook receiver's origin is the test stack's allow-listed loopback (API.md 13.5, 13.7).
+  CreateWebhookRequest: (n) => ({
+    url: `${inject('webhookReceiver')}/hooks/hostile-${n}`,
+    events: ['file.activated', 'file.deleted'],
+  }),
   GrantRequest: () => ({ access: 'read' }),
   SetQuotaRequest: () => ({ limitBytes: null }),
 };

@@ -44,6 +44,9 @@ function storesFor(provider: Provider, credentials: ProviderCredentials | null) 
     putProviderCredentials: async () => undefined,
     getProviderCredentials: async () => credentials,
     deleteProviderCredentials: async () => undefined,
+    putWebhookSecret: async () => undefined,
+    getWebhookSecret: async () => null,
+    deleteWebhookSecret: async () => undefined,
   };
   return createProviderObjectStores({
     defaultStore: {} as ObjectStore,

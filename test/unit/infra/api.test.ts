@@ -89,12 +89,7 @@ describe('routes', () => {
    * API.md section 13 routes whose capability is still an open issue; each leaves this list
    * with its handler, and a route listed here that exists fails the test.
    */
-  const AWAITING_HANDLERS = new Map([
-    ['POST /v1/webhooks', 'issue 13'],
-    ['GET /v1/webhooks', 'issue 13'],
-    ['DELETE /v1/webhooks/{id}', 'issue 13'],
-    ['GET /v1/webhooks/{id}/deliveries', 'issue 13'],
-  ]);
+  const AWAITING_HANDLERS = new Map<string, string>([]);
   /** API Gateway's default quota of routes per HTTP API. */
   const ROUTES_PER_API = 300;
   it.skipIf(!existsSync(apiMd))(

@@ -213,7 +213,12 @@ describe('bring your own bucket, table and user pool (existing* / *Props)', () =
   }
   const { stack, service, template } = ownStack('Own', (st) => ({
     existingUploadsBucket: s3.Bucket.fromBucketName(st, 'TeamUploads', 'team-uploads'),
-    existingTable: dynamodb.Table.fromTableName(st, 'TeamTable', 'team-stowage-table'),
+    // Webhooks read the table's stream: an imported table names it.
+    existingTable: dynamodb.Table.fromTableAttributes(st, 'TeamTable', {
+      tableName: 'team-stowage-table',
+      tableStreamArn:
+        'arn:aws:dynamodb:eu-west-1:111111111111:table/team-stowage-table/stream/2026-01-01T00:00:00.000',
+    }),
     existingUserPool: cognito.UserPool.fromUserPoolId(st, 'TeamPool', 'eu-west-1_AbCdEf123'),
   }));
   const apiEnvironment = (t: Template) =>

@@ -114,8 +114,8 @@ describe('alarms', () => {
   });
 
   it('all notify the alarm topic, on alarm and on recovery', () => {
-    // DLQ, API 5xx, tenant sessions near STS's packed limit, and two per function.
-    expect(alarms).toHaveLength(3 + 2 * ENTRIES.length);
+    // The two DLQs (uploads, webhooks), API 5xx, tenant sessions near STS's packed limit, and two per function.
+    expect(alarms).toHaveLength(4 + 2 * ENTRIES.length);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(a.OKActions).toEqual([{ Ref: topicId }]);
