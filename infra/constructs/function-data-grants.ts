@@ -25,6 +25,7 @@ export interface TenantScopedFunctions {
   readonly processUpload: lambda.IFunction;
   readonly renderPreview: lambda.IFunction;
   readonly verifyChecksum?: lambda.IFunction;
+  readonly malwareScanResult?: lambda.IFunction;
 }
 
 /** Without tenant isolation: the data permissions the tenant-scoped functions use, on their own roles. */
@@ -61,6 +62,13 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
       ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject', 's3:DeleteObjectVersion'],
       [],
     ]);
+  // settles a scanned file as validation does: head, first bytes, removal of a rejected object
+  if (fns.malwareScanResult)
+    grants.push([
+      fns.malwareScanResult,
+      ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      [],
+    ]);
   for (const [fn, uploads, previews] of grants) {
     r.table.grantReadWriteData(fn);
     grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, uploads);
@@ -71,7 +79,12 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
   // Rejected objects are tagged in place, or copied here for inspection (or deleted, without
   // the quarantine).
   if (r.quarantineRejected)
-    for (const fn of [fns.api, fns.processUpload, ...(fns.verifyChecksum ? [fns.verifyChecksum] : [])]) {
+    for (const fn of [
+      fns.api,
+      fns.processUpload,
+      ...(fns.verifyChecksum ? [fns.verifyChecksum] : []),
+      ...(fns.malwareScanResult ? [fns.malwareScanResult] : []),
+    ]) {
       grantObjects(r.uploadsBucket, fn, QUARANTINE_ROOT, ['s3:PutObject']);
       grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, TAGGING);
     }

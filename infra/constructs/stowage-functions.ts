@@ -27,6 +27,8 @@ export const FUNCTION_ENTRIES = {
  */
 export const OPTIONAL_FUNCTION_ENTRIES = {
   verifyChecksum: 'functions/verify-checksum/handler.ts',
+  /** API.md 13.6: GuardDuty's scan results settle files (its events flow only with `malwareProtection`). */
+  malwareScanResult: 'functions/malware-scan-result/handler.ts',
 } as const;
 
 const exists = (entry: string) => existsSync(path.join(REPO_ROOT, entry));
@@ -115,6 +117,8 @@ export class StowageFunctions extends Construct {
   public readonly renderPreview: nodejs.NodejsFunction;
   /** Checks a declared whole-file sha256 of a multipart upload, invoked asynchronously. */
   public readonly verifyChecksum?: nodejs.NodejsFunction;
+  /** Applies GuardDuty's malware scan results to files (API.md 13.6), invoked by EventBridge. */
+  public readonly malwareScanResult?: nodejs.NodejsFunction;
   public readonly previewRenderer: PreviewRendererLayer;
 
   private readonly props: StowageFunctionsProps;
@@ -181,6 +185,15 @@ export class StowageFunctions extends Construct {
       for (const fn of callers) fn.addEnvironment('CHECKSUM_FUNCTION_NAME', this.verifyChecksum.functionName);
       this.grantInvoke(this.verifyChecksum, callers);
     }
+    if (exists(OPTIONAL_FUNCTION_ENTRIES.malwareScanResult))
+      // Reads the first bytes and settles one file per event; quarantine copies take the longest.
+      this.malwareScanResult = this.addFunction(
+        'MalwareScanResult',
+        OPTIONAL_FUNCTION_ENTRIES.malwareScanResult,
+        {
+          timeout: Duration.seconds(60),
+        },
+      );
   }
 
   /** The functions whose data calls run in a tenant's STS session. */
@@ -190,6 +203,7 @@ export class StowageFunctions extends Construct {
       this.processUpload,
       this.renderPreview,
       ...(this.verifyChecksum ? [this.verifyChecksum] : []),
+      ...(this.malwareScanResult ? [this.malwareScanResult] : []),
     ];
   }
 
@@ -200,6 +214,7 @@ export class StowageFunctions extends Construct {
       ProcessUpload: this.processUpload,
       Maintenance: this.maintenance,
       ...(this.verifyChecksum ? { VerifyChecksum: this.verifyChecksum } : {}),
+      ...(this.malwareScanResult ? { MalwareScanResult: this.malwareScanResult } : {}),
     };
   }
 

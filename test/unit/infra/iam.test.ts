@@ -35,8 +35,10 @@ const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const objectsUnder = (bucketId: string, prefix: string) => join(arnOf(bucketId), `/${prefix}*`);
 
 /** The functions whose data calls run in a tenant's STS session. */
+/** In the order the trust policy lists them (by logical id). */
 const TENANT_SCOPED = [
   FUNCTION_ENTRIES.api,
+  OPTIONAL_FUNCTION_ENTRIES.malwareScanResult,
   FUNCTION_ENTRIES.processUpload,
   FUNCTION_ENTRIES.renderPreview,
   OPTIONAL_FUNCTION_ENTRIES.verifyChecksum,

@@ -92,6 +92,7 @@ describe('alarms', () => {
       FUNCTION_ENTRIES.processUpload,
       FUNCTION_ENTRIES.renderPreview,
       OPTIONAL_FUNCTION_ENTRIES.verifyChecksum,
+      OPTIONAL_FUNCTION_ENTRIES.malwareScanResult,
     ];
     expect(filters.map((f) => f.LogGroupName).sort()).toEqual(
       scoped.map((entry) => functionFor(template, entry).resource.Properties.LoggingConfig.LogGroup).sort(),
