@@ -35,9 +35,9 @@ export function clamdUnavailable(): string | null {
  * signatures cannot be downloaded here, and no freshclam runs), on a unix socket, resolving once
  * it answers PING.
  */
-export async function startClamd(opts: { streamMaxLength?: string } = {}): Promise<Clamd> {
+export async function startClamd(opts: { streamMaxLength?: string; socket?: string } = {}): Promise<Clamd> {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-clamd-'));
-  const socket = join(dir, 'clamd.sock');
+  const socket = opts.socket ?? join(dir, 'clamd.sock');
   await mkdir(join(dir, 'db'));
   await writeFile(join(dir, 'db', 'eicar.hdb'), `${EICAR_SIGNATURE}\n`);
   const config = [
