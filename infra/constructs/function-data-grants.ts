@@ -8,6 +8,8 @@ import { grantListBucket, grantObjects, type ObjectAction } from './object-grant
 const TENANTS_ROOT = objectKeys.tenantsRoot;
 const QUARANTINE_ROOT = objectKeys.quarantineRoot;
 
+/** GuardDuty Malware Protection writes its verdict as a tag on the object version. */
+const SCAN_TAG_READS: ObjectAction[] = ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'];
 /** Quarantine in place: the rejected object (and its version) is tagged. */
 const TAGGING: ObjectAction[] = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'];
 
@@ -76,6 +78,14 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
     if (previews.length > 0) grantObjects(r.previewBucket, fn, TENANTS_ROOT, previews);
   }
   grantListBucket(r.previewBucket, fns.api);
+  // Validation reads GuardDuty's verdict tag where a file reaches its scan (API.md 13.6).
+  for (const fn of [
+    fns.api,
+    fns.processUpload,
+    ...(fns.verifyChecksum ? [fns.verifyChecksum] : []),
+    ...(fns.malwareScanResult ? [fns.malwareScanResult] : []),
+  ])
+    grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, SCAN_TAG_READS);
   // Rejected objects are tagged in place, or copied here for inspection (or deleted, without
   // the quarantine).
   if (r.quarantineRejected)
@@ -124,6 +134,8 @@ export function grantMaintenanceData(fn: lambda.IFunction, r: DataResources): vo
     's3:AbortMultipartUpload',
   ]);
   grantListBucket(r.uploadsBucket, fn);
+  // the sweep revalidates a file whose scan was lost, reading GuardDuty's tag
+  grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, SCAN_TAG_READS);
   if (r.quarantineRejected) {
     grantObjects(r.uploadsBucket, fn, QUARANTINE_ROOT, ['s3:PutObject']);
     grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, TAGGING);

@@ -223,13 +223,16 @@ describe('function roles', () => {
     });
 
     it('exactly the object actions its code uses: purge, abandon, late validation, preview expiry', () => {
-      // versions: the sweep reads and deletes the validated version by VersionId; tagging: quarantine
+      // versions: the sweep reads and deletes the validated version by VersionId; tagging:
+      // quarantine, and GuardDuty's verdict read where a lost scan is asked again
       expect(actionsOn(statements, objectsUnder(uploadsId, 'tenants/'))).toEqual([
         's3:AbortMultipartUpload',
         's3:DeleteObject',
         's3:DeleteObjectVersion',
         's3:GetObject',
+        's3:GetObjectTagging',
         's3:GetObjectVersion',
+        's3:GetObjectVersionTagging',
         's3:PutObjectTagging',
         's3:PutObjectVersionTagging',
       ]);
@@ -322,7 +325,9 @@ describe('without tenant isolation (tenantIsolation: false)', () => {
         's3:DeleteObject',
         's3:DeleteObjectVersion',
         's3:GetObject',
+        's3:GetObjectTagging',
         's3:GetObjectVersion',
+        's3:GetObjectVersionTagging',
         's3:ListMultipartUploadParts',
         's3:PutObject',
         's3:PutObjectTagging',
@@ -336,7 +341,9 @@ describe('without tenant isolation (tenantIsolation: false)', () => {
         's3:DeleteObject',
         's3:DeleteObjectVersion',
         's3:GetObject',
+        's3:GetObjectTagging',
         's3:GetObjectVersion',
+        's3:GetObjectVersionTagging',
         's3:PutObjectTagging',
         's3:PutObjectVersionTagging',
       ],
