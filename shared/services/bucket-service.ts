@@ -47,8 +47,8 @@ export class BucketService {
     const name = this.normalizeName(input.name);
     const allowedMimeTypes = this.normalizeAllowed(input.allowedMimeTypes);
     const maxFileSize = this.checkMaxFileSize(input.maxFileSize ?? this.deps.settings.maxFileSize);
-    const malwareScan = this.checkMalwareScan(input.malwareScan ?? 'off');
     const providerId = input.providerId ?? DEFAULT_PROVIDER_ID;
+    const malwareScan = this.checkMalwareScan(input.malwareScan ?? 'off', providerId);
     if (!(await this.providers.find(actor.tenantId, providerId))) throw notFound('The provider');
     const now = this.deps.clock.now().toISOString();
     const bucket: Bucket = {
@@ -96,9 +96,11 @@ export class BucketService {
       input.allowedMimeTypes === undefined ? undefined : this.normalizeAllowed(input.allowedMimeTypes);
     const maxFileSize =
       input.maxFileSize === undefined ? undefined : this.checkMaxFileSize(input.maxFileSize);
-    const malwareScan =
-      input.malwareScan === undefined ? undefined : this.checkMalwareScan(input.malwareScan);
     const before = await this.require(actor.tenantId, bucketId);
+    const malwareScan =
+      input.malwareScan === undefined
+        ? undefined
+        : this.checkMalwareScan(input.malwareScan, before.providerId);
     const after: Bucket = {
       ...before,
       name: name ?? before.name,
@@ -174,11 +176,16 @@ export class BucketService {
   }
 
   /** API.md 13.6: a bucket may require a scan only where a scanner is there to answer. */
-  private checkMalwareScan(mode: MalwareScanMode): MalwareScanMode {
-    if (mode === 'required' && !this.deps.malware)
+  private checkMalwareScan(mode: MalwareScanMode, providerId: string): MalwareScanMode {
+    if (mode !== 'required') return mode;
+    if (!this.deps.malware)
       throw validationFailed(
         'malwareScan "required" needs a malware scanner, and this deployment has none configured ' +
           '(self-hosted: CLAMD_SOCKET or CLAMD_HOST/CLAMD_PORT; AWS: GuardDuty Malware Protection).',
+      );
+    if (this.deps.malware.scanner.defaultStoreOnly && providerId !== DEFAULT_PROVIDER_ID)
+      throw validationFailed(
+        `malwareScan "required" is available only on the default provider here: ${this.deps.malware.scanner.name} scans the deployment's own storage.`,
       );
     return mode;
   }
