@@ -342,7 +342,7 @@ export class ValidationService {
    */
   async scanForMalware(tenantId: string, fileId: string): Promise<ArrivalOutcome | null> {
     const file = await this.deps.metadata.files.get(tenantId, fileId);
-    if (!file || file.status !== 'pending' || file.scan !== 'pending' || !this.deps.malware) return null;
+    if (file?.status !== 'pending' || file.scan !== 'pending' || !this.deps.malware) return null;
     const { scanner } = this.deps.malware;
     const started = Date.now();
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
@@ -381,7 +381,7 @@ export class ValidationService {
     scanned: { versionId: string | null; etag: string | null; scanner: string },
   ): Promise<ArrivalOutcome | { kind: 'not-ready' } | null> {
     const file = await this.deps.metadata.files.get(tenantId, fileId);
-    if (!file || file.status !== 'pending') return null;
+    if (file?.status !== 'pending') return null;
     if (file.scan !== 'pending') return { kind: 'not-ready' };
     const started = Date.now();
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
