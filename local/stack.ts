@@ -57,6 +57,8 @@ export interface LocalStack {
   previewsIdle(): Promise<void>;
   /** Resolves when the background sha256 checks asked for so far have run. */
   checksumsIdle(): Promise<void>;
+  /** Resolves when the malware scans asked for so far have run (API.md 13.6). */
+  scansIdle(): Promise<void>;
   runMaintenance(): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -139,7 +141,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       // Renders already running finish before the stores they write to go away.
       app.previewScheduler?.stop();
       app.checksumScheduler?.stop();
-      await Promise.all([app.previewScheduler?.idle(), app.checksumScheduler?.idle()]);
+      app.scanScheduler?.stop();
+      await Promise.all([
+        app.previewScheduler?.idle(),
+        app.checksumScheduler?.idle(),
+        app.scanScheduler?.idle(),
+      ]);
       await app.close();
     });
     const processUpload = makeProcessUploadHandler({ validation: app.services.validation, logger });
@@ -189,6 +196,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       webhooksIdle: () => webhooks.idle(),
       previewsIdle: () => app.previewScheduler?.idle() ?? Promise.resolve(),
       checksumsIdle: () => app.checksumScheduler?.idle() ?? Promise.resolve(),
+      scansIdle: () => app.scanScheduler?.idle() ?? Promise.resolve(),
       runMaintenance: () => maintenance(),
       stop: stopAll,
     };

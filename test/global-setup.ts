@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startLocalStack } from '../local/stack.js';
+import { clamdUnavailable, startClamd } from './support/clamd.js';
 import { motoUnavailable, startMoto } from './support/moto-server.js';
 import { startSecondOrigin } from './support/second-origin.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
@@ -42,6 +43,12 @@ export default async function setup(project: TestProject) {
     'moto',
     moto ? { endpoint: moto.endpoint, unavailable: null } : { endpoint: '', unavailable: motoMissing },
   );
+  // clamd with a database that knows EICAR: the stack's malware scanner (API.md 13.6).
+  const clamdMissing = clamdUnavailable();
+  if (clamdMissing && process.env.CI) throw new Error(`CI needs clamd for malware scanning: ${clamdMissing}`);
+  const clamd = clamdMissing ? null : await startClamd();
+  if (clamd) env.CLAMD_SOCKET = clamd.socket;
+  project.provide('clamd', { socket: clamd?.socket ?? '', unavailable: clamdMissing });
   const stack = await startLocalStack({
     env,
     port: 0,
@@ -52,6 +59,7 @@ export default async function setup(project: TestProject) {
     await secondOrigin.stop();
     await receiver.stop();
     await moto?.stop();
+    await clamd?.stop();
     throw error;
   });
   secondOrigin.setApiUrl(stack.url);
@@ -76,6 +84,7 @@ export default async function setup(project: TestProject) {
     await secondOrigin.stop();
     await receiver.stop();
     await moto?.stop();
+    await clamd?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
 }
@@ -89,6 +98,8 @@ declare module 'vitest' {
     webhookReceiver: string;
     /** moto's endpoint, or why it could not run here (the moto tests then say so and skip). */
     moto: { endpoint: string; unavailable: string | null };
+    /** The stack's clamd (`CLAMD_SOCKET`), or why it could not run here (the scan tests then skip). */
+    clamd: { socket: string; unavailable: string | null };
     s3Endpoint: string;
     dynamoEndpoint: string;
     /** The stack's FILESTORE_DATA_DIR (the embedded store keeps its key pair under s3/). */

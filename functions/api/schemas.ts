@@ -41,6 +41,8 @@ export const CreateProviderBody = z
 
 const MimeList = z.array(z.string().max(255)).max(100);
 const RetentionDays = z.int().min(0).max(3650);
+/** API.md 13.6: files of a `required` bucket stay pending until the malware scanner answers. */
+const MalwareScan = z.enum(['off', 'required']);
 
 export const CreateBucketBody = z
   .strictObject({
@@ -56,6 +58,7 @@ export const CreateBucketBody = z
     retentionDays: RetentionDays.optional(),
     restricted: z.boolean().optional(),
     deleteUnreferenced: z.boolean().optional(),
+    malwareScan: MalwareScan.optional(),
   })
   .meta({ id: 'CreateBucketRequest' });
 
@@ -67,6 +70,7 @@ export const UpdateBucketBody = z
     retentionDays: RetentionDays.optional(),
     restricted: z.boolean().optional(),
     deleteUnreferenced: z.boolean().optional(),
+    malwareScan: MalwareScan.optional(),
   })
   .meta({ id: 'UpdateBucketRequest' });
 
@@ -257,6 +261,7 @@ export const BucketView = z
     retentionDays: RetentionDays,
     restricted: z.boolean(),
     deleteUnreferenced: z.boolean(),
+    malwareScan: MalwareScan,
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -278,6 +283,8 @@ export const FileView = z
         'MIME_TYPE_NOT_ALLOWED',
         'MIME_TYPE_MISMATCH',
         'CHECKSUM_MISMATCH',
+        'MALWARE_DETECTED',
+        'SCAN_FAILED',
       ])
       .nullable(),
     uploadedBy: z.string(),
@@ -288,6 +295,11 @@ export const FileView = z
     preview: z.object({ status: z.enum(['none', 'pending', 'ready', 'failed']) }),
     /** Pending while its declared sha256 is verified in the background (API.md 13.2). */
     verifying: z.boolean(),
+    /**
+     * API.md 13.6, only on files of a bucket with `malwareScan: required`: `pending` until the
+     * scanner answers, then `clean` (active), `infected` (MALWARE_DETECTED) or `failed` (SCAN_FAILED).
+     */
+    scan: z.enum(['pending', 'clean', 'infected', 'failed']).optional(),
     metadata: z.record(z.string(), z.string()),
   })
   .meta({ id: 'File' });

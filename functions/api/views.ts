@@ -19,6 +19,8 @@ export const fileView = (f: FileRecord) => ({
   references: f.references.map((r) => ({ entityType: r.entityType, entityId: r.entityId })),
   preview: { status: f.previewStatus ?? 'none' },
   verifying: f.verifying === true,
+  // API.md 13.6: only on files of a bucket that scans; absent elsewhere.
+  ...(f.scan ? { scan: f.scan } : {}),
   metadata: { ...(f.metadata ?? {}) },
 });
 
@@ -32,7 +34,7 @@ export const providerView = (p: Provider) => ({
   updatedAt: p.updatedAt,
 });
 
-export const bucketView = (b: Bucket) => ({ ...b });
+export const bucketView = (b: Bucket) => ({ ...b, malwareScan: b.malwareScan ?? 'off' });
 
 /** A share link without its hash; the URL only where the token is at hand (its creation). */
 export const shareLinkView = (l: ShareLink, state: ShareLinkState) => ({

@@ -3,8 +3,10 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createClamdMalwareScanner } from '../../shared/adapters/clamd-malware-scanner.js';
 import { dnsHostResolver } from '../../shared/adapters/dns-host-resolver.js';
 import { createDynamoMetadataStore } from '../../shared/adapters/dynamodb/create-dynamo-metadata-store.js';
+import { createGuardDutyMalwareScanner } from '../../shared/adapters/guardduty-malware-scanner.js';
 import { createGuardedAgents } from '../../shared/adapters/guarded-http.js';
 import { createJsonLogger } from '../../shared/adapters/json-logger.js';
 import { createLocalSecretStore } from '../../shared/adapters/local-secret-store.js';
@@ -53,6 +55,8 @@ export interface App {
   previewScheduler: InProcessPreviewScheduler | null;
   /** Background checks of declared sha256s in this process (no `CHECKSUM_FUNCTION_NAME`). */
   checksumScheduler: InProcessPreviewScheduler | null;
+  /** Malware scans by clamd in this process (API.md 13.6), when clamd is configured. */
+  scanScheduler: InProcessPreviewScheduler | null;
   /**
    * Resolves once the renders scheduled so far have been handed over (`PREVIEW_AHEAD=lambda`:
    * the asynchronous invocations sent). Lambda entry points await it before answering.
@@ -169,11 +173,18 @@ export function compose(
   };
   const checksums = checksumJobs(config, logger);
   deps.checksums = checksums.scheduler;
+  const malware = malwareScanning(config, logger);
+  if (malware) deps.malware = malware;
   const services = createServices(deps, defaultProvider(config));
   previewScheduler?.connect((tenantId, fileId) => services.previews.renderAhead(tenantId, fileId));
   checksums.inProcess?.connect((tenantId, fileId) =>
     runAsTenant(tenantId, async () => {
       await services.validation.verifyChecksum(tenantId, fileId);
+    }),
+  );
+  malware?.queue?.connect((tenantId, fileId) =>
+    runAsTenant(tenantId, async () => {
+      await services.validation.scanForMalware(tenantId, fileId);
     }),
   );
   const scheduled = async () => {
@@ -190,6 +201,7 @@ export function compose(
     },
     previewScheduler,
     checksumScheduler: checksums.inProcess,
+    scanScheduler: malware?.queue ?? null,
     scheduled,
   };
 }
@@ -358,5 +370,22 @@ export function defaultProvider(config: StowageConfig): Provider {
     // The built-in provider exists as long as the deployment: it has no creation record.
     createdAt: '1970-01-01T00:00:00.000Z',
     updatedAt: '1970-01-01T00:00:00.000Z',
+  };
+}
+
+/**
+ * The malware scanner (API.md 13.6): clamd, asked from a queue in this process (a scan streams
+ * the whole object, so it never runs inside a request); GuardDuty, whose result is only read
+ * where the file is validated, and arrives otherwise as its scan-result event.
+ */
+function malwareScanning(config: StowageConfig, logger: Logger) {
+  const scanner = config.malwareScanner;
+  if (!scanner) return null;
+  if (scanner.kind === 'guardduty') return { scanner: createGuardDutyMalwareScanner(), queue: null };
+  const queue = createInProcessPreviewScheduler({ logger, job: 'malware-scan', concurrency: 2 });
+  return {
+    scanner: createClamdMalwareScanner({ address: scanner.address, timeoutMs: scanner.timeoutMs }),
+    jobs: queue,
+    queue,
   };
 }

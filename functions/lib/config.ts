@@ -126,6 +126,16 @@ export interface StowageConfig {
     /** `CHROMIUM_PATH`: a Chromium binary, e.g. Debian's /usr/bin/chromium. */
     chromiumPath: string | null;
   };
+  /**
+   * API.md 13.6, the malware scanner: ClamAV's clamd (`CLAMD_SOCKET`, or `CLAMD_HOST` with
+   * `CLAMD_PORT`, default 3310; `CLAMD_TIMEOUT_MS`), or GuardDuty Malware Protection for S3
+   * (`MALWARE_SCANNER=guardduty`, set by the construct that enables the plan). Null: none, and no
+   * bucket may require a scan.
+   */
+  malwareScanner:
+    | { kind: 'clamd'; address: { socket: string } | { host: string; port: number }; timeoutMs: number }
+    | { kind: 'guardduty' }
+    | null;
   secrets:
     | { kind: 'local-file'; dataDir: string; keyBase64: string | null }
     | { kind: 'secrets-manager'; prefix: string };
@@ -243,6 +253,7 @@ export function readConfig(env: Env): StowageConfig {
       browserFunctionName: env.PREVIEW_BROWSER === 'lambda' ? str(env, 'BROWSER_RENDER_FUNCTION_NAME') : null,
       chromiumPath: env.CHROMIUM_PATH || null,
     },
+    malwareScanner: malwareScanner(env),
     secrets: env.SECRETS_PREFIX
       ? { kind: 'secrets-manager', prefix: env.SECRETS_PREFIX }
       : {
@@ -270,6 +281,21 @@ function allowedEndpoints(env: Env): readonly string[] {
       `FILESTORE_ALLOWED_ENDPOINTS entries must be scheme://host[:port] (http or https, nothing after), got "${parsed.bad}".`,
     );
   return parsed.origins;
+}
+
+function malwareScanner(env: Env): StowageConfig['malwareScanner'] {
+  const kind = oneOf(env, 'MALWARE_SCANNER', ['clamd', 'guardduty', 'off'] as const, 'clamd');
+  if (kind === 'off') return null;
+  if (kind === 'guardduty') return { kind };
+  const socket = env.CLAMD_SOCKET || null;
+  const host = env.CLAMD_HOST || null;
+  if (socket && host) throw new ConfigError('Set CLAMD_SOCKET or CLAMD_HOST (with CLAMD_PORT), not both.');
+  const timeoutMs = int(env, 'CLAMD_TIMEOUT_MS', 60_000, 100);
+  if (socket) return { kind: 'clamd', address: { socket }, timeoutMs };
+  if (host) return { kind: 'clamd', address: { host, port: int(env, 'CLAMD_PORT', 3310, 1) }, timeoutMs };
+  if (env.MALWARE_SCANNER === 'clamd')
+    throw new ConfigError('MALWARE_SCANNER=clamd needs CLAMD_SOCKET or CLAMD_HOST (with CLAMD_PORT).');
+  return null;
 }
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {

@@ -8,6 +8,8 @@ import { grantListBucket, grantObjects, type ObjectAction } from './object-grant
 const TENANTS_ROOT = objectKeys.tenantsRoot;
 const QUARANTINE_ROOT = objectKeys.quarantineRoot;
 
+/** GuardDuty Malware Protection writes its verdict as a tag on the object version. */
+const SCAN_TAG_READS: ObjectAction[] = ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'];
 /** Quarantine in place: the rejected object (and its version) is tagged. */
 const TAGGING: ObjectAction[] = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'];
 
@@ -26,6 +28,7 @@ export interface TenantScopedFunctions {
   readonly renderPreview: lambda.IFunction;
   readonly renderPreviewBrowser: lambda.IFunction;
   readonly verifyChecksum?: lambda.IFunction;
+  readonly malwareScanResult?: lambda.IFunction;
 }
 
 /** Without tenant isolation: the data permissions the tenant-scoped functions use, on their own roles. */
@@ -63,6 +66,13 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
       ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject', 's3:DeleteObjectVersion'],
       [],
     ]);
+  // settles a scanned file as validation does: head, first bytes, removal of a rejected object
+  if (fns.malwareScanResult)
+    grants.push([
+      fns.malwareScanResult,
+      ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      [],
+    ]);
   for (const [fn, uploads, previews] of grants) {
     r.table.grantReadWriteData(fn);
     grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, uploads);
@@ -70,10 +80,23 @@ export function grantDirectData(fns: TenantScopedFunctions, r: DataResources): v
     if (previews.length > 0) grantObjects(r.previewBucket, fn, TENANTS_ROOT, previews);
   }
   grantListBucket(r.previewBucket, fns.api);
+  // Validation reads GuardDuty's verdict tag where a file reaches its scan (API.md 13.6).
+  for (const fn of [
+    fns.api,
+    fns.processUpload,
+    ...(fns.verifyChecksum ? [fns.verifyChecksum] : []),
+    ...(fns.malwareScanResult ? [fns.malwareScanResult] : []),
+  ])
+    grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, SCAN_TAG_READS);
   // Rejected objects are tagged in place, or copied here for inspection (or deleted, without
   // the quarantine).
   if (r.quarantineRejected)
-    for (const fn of [fns.api, fns.processUpload, ...(fns.verifyChecksum ? [fns.verifyChecksum] : [])]) {
+    for (const fn of [
+      fns.api,
+      fns.processUpload,
+      ...(fns.verifyChecksum ? [fns.verifyChecksum] : []),
+      ...(fns.malwareScanResult ? [fns.malwareScanResult] : []),
+    ]) {
       grantObjects(r.uploadsBucket, fn, QUARANTINE_ROOT, ['s3:PutObject']);
       grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, TAGGING);
     }
@@ -114,6 +137,8 @@ export function grantMaintenanceData(fn: lambda.IFunction, r: DataResources): vo
     's3:AbortMultipartUpload',
   ]);
   grantListBucket(r.uploadsBucket, fn);
+  // the sweep revalidates a file whose scan was lost, reading GuardDuty's tag
+  grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, SCAN_TAG_READS);
   if (r.quarantineRejected) {
     grantObjects(r.uploadsBucket, fn, QUARANTINE_ROOT, ['s3:PutObject']);
     grantObjects(r.uploadsBucket, fn, TENANTS_ROOT, TAGGING);

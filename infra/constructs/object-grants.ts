@@ -13,7 +13,10 @@ export type ObjectAction =
   | 's3:ListMultipartUploadParts'
   // quarantine by tag: the bucket policy denies reads of tagged objects
   | 's3:PutObjectTagging'
-  | 's3:PutObjectVersionTagging';
+  | 's3:PutObjectVersionTagging'
+  // GuardDuty's verdict tag (API.md 13.6)
+  | 's3:GetObjectTagging'
+  | 's3:GetObjectVersionTagging';
 
 const WRITES: readonly ObjectAction[] = ['s3:PutObject'];
 

@@ -32,6 +32,8 @@ export const FUNCTION_ENTRIES = {
  */
 export const OPTIONAL_FUNCTION_ENTRIES = {
   verifyChecksum: 'functions/verify-checksum/handler.ts',
+  /** API.md 13.6: GuardDuty's scan results settle files (its events flow only with `malwareProtection`). */
+  malwareScanResult: 'functions/malware-scan-result/handler.ts',
 } as const;
 
 const exists = (entry: string) => existsSync(path.join(REPO_ROOT, entry));
@@ -128,6 +130,8 @@ export class StowageFunctions extends Construct {
   public readonly renderPreview: nodejs.NodejsFunction;
   /** Checks a declared whole-file sha256 of a multipart upload, invoked asynchronously. */
   public readonly verifyChecksum?: nodejs.NodejsFunction;
+  /** Applies GuardDuty's malware scan results to files (API.md 13.6), invoked by EventBridge. */
+  public readonly malwareScanResult?: nodejs.NodejsFunction;
   public readonly previewRenderer: PreviewRendererLayer;
   /**
    * Draws the previews Chromium draws (SVG, plain text, Markdown, CSV, HTML): the render entry
@@ -218,6 +222,15 @@ export class StowageFunctions extends Construct {
       for (const fn of callers) fn.addEnvironment('CHECKSUM_FUNCTION_NAME', this.verifyChecksum.functionName);
       this.grantInvoke(this.verifyChecksum, callers);
     }
+    if (exists(OPTIONAL_FUNCTION_ENTRIES.malwareScanResult))
+      // Reads the first bytes and settles one file per event; quarantine copies take the longest.
+      this.malwareScanResult = this.addFunction(
+        'MalwareScanResult',
+        OPTIONAL_FUNCTION_ENTRIES.malwareScanResult,
+        {
+          timeout: Duration.seconds(60),
+        },
+      );
   }
 
   /** What every function reads, for one that adds its own variables (WebhookEvents). */
@@ -233,6 +246,7 @@ export class StowageFunctions extends Construct {
       this.renderPreview,
       this.renderPreviewBrowser,
       ...(this.verifyChecksum ? [this.verifyChecksum] : []),
+      ...(this.malwareScanResult ? [this.malwareScanResult] : []),
     ];
   }
 
@@ -243,6 +257,7 @@ export class StowageFunctions extends Construct {
       ProcessUpload: this.processUpload,
       Maintenance: this.maintenance,
       ...(this.verifyChecksum ? { VerifyChecksum: this.verifyChecksum } : {}),
+      ...(this.malwareScanResult ? { MalwareScanResult: this.malwareScanResult } : {}),
     };
   }
 

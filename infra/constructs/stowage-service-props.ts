@@ -247,4 +247,12 @@ export interface StowageServiceProps {
    * @default - nobody reads quarantined objects; they expire after `quarantineRetention`
    */
   readonly quarantineInspectionRole?: iam.IRole;
+  /**
+   * API.md 13.6: enable a GuardDuty Malware Protection for S3 plan on the uploads bucket (tagging
+   * on), route its scan results to the malware-scan-result function and alarm on scans that give
+   * no verdict. Without it no bucket may set `malwareScan: required`. GuardDuty bills per GB scanned.
+   *
+   * @default false
+   */
+  readonly malwareProtection?: boolean;
 }

@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { objectKeys } from '../../shared/domain/keys.js';
 import { grantDirectData, grantMaintenanceData } from './function-data-grants.js';
 import { functionEnvironment, tenantIsolationEnvironment } from './function-environment.js';
+import { MalwareProtection } from './malware-protection.js';
 import { acknowledge, nagResource } from './nag-acknowledgements.js';
 import type { PreviewRendererLayer } from './preview-renderer-layer.js';
 import { ServiceMonitoring } from './service-monitoring.js';
@@ -88,6 +89,8 @@ export class StowageService extends Construct {
   public readonly webhooks: WebhookEvents;
   /** The EventBridge bus every recorded event is put on; exported (`{stack}-EventBusArn`). */
   public readonly eventBus: events.EventBus;
+  /** The GuardDuty plan, its result rule and alarms; present with `malwareProtection`. */
+  public readonly malwareProtection?: MalwareProtection;
 
   constructor(scope: Construct, id: string, props: StowageServiceProps = {}) {
     super(scope, id);
@@ -248,6 +251,13 @@ export class StowageService extends Construct {
       secretsArnPrefix,
     });
     this.eventBus = this.webhooks.eventBus;
+    // ---- malware scanning (API.md 13.6) ----
+    const scanResults = fns.malwareScanResult;
+    if (props.malwareProtection && !scanResults)
+      throw new Error('StowageService: malwareProtection needs functions/malware-scan-result/handler.ts.');
+    if (props.malwareProtection)
+      for (const fn of [fns.api, fns.processUpload, fns.maintenance, ...fns.tenantScoped])
+        fn.addEnvironment('MALWARE_SCANNER', 'guardduty');
 
     // ---- operations ----
     this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
@@ -268,6 +278,20 @@ export class StowageService extends Construct {
       uploadEventsDeadLetterQueue: this.uploadEventsDeadLetterQueue,
     });
     this.webhooks.alarmTo(this.monitoring.alarmTopic);
+    if (props.malwareProtection && scanResults)
+      this.malwareProtection = new MalwareProtection(this, 'MalwareProtection', {
+        bucket: this.uploadsBucket,
+        encryptionKey: this.encryptionKey,
+        objectPrefix: TENANTS_ROOT,
+        resultHandler: scanResults,
+        loggingFunctions: [
+          fns.processUpload,
+          fns.maintenance,
+          scanResults,
+          ...(fns.verifyChecksum ? [fns.verifyChecksum] : []),
+        ],
+        alarmTopic: this.monitoring.alarmTopic,
+      });
   }
 
   /** The API's base URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */

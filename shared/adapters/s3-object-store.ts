@@ -10,6 +10,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   ListPartsCommand,
@@ -441,6 +442,18 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           }),
         ),
       );
+    },
+
+    async tags(key, versionId) {
+      try {
+        const answer = await client.send(
+          new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+        );
+        return Object.fromEntries((answer.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+      } catch (error) {
+        if (isMissingObject(error)) return null;
+        throw error;
+      }
     },
 
     async copy(input) {

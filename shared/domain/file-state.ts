@@ -7,7 +7,11 @@ export type RejectionReason =
   | 'SIZE_MISMATCH'
   | 'MIME_TYPE_NOT_ALLOWED'
   | 'MIME_TYPE_MISMATCH'
-  | 'CHECKSUM_MISMATCH';
+  | 'CHECKSUM_MISMATCH'
+  /** The malware scanner found something (API.md 13.6). */
+  | 'MALWARE_DETECTED'
+  /** The scanner answered that it cannot judge this object (too big, unsupported, denied). */
+  | 'SCAN_FAILED';
 
 /**
  * The file state machine: pending → active | rejected; active → deleted → active (restore);

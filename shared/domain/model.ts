@@ -1,4 +1,5 @@
 import type { FileStatus, RejectionReason } from './file-state.js';
+import type { MalwareScanMode, ScanStatus } from './malware-scan.js';
 
 /** The verified caller: from JWT claims only, never from a body, path or query. */
 export interface Actor {
@@ -57,6 +58,8 @@ export interface Bucket {
   retentionDays: number;
   restricted: boolean;
   deleteUnreferenced: boolean;
+  /** API.md 13.6: files stay pending until the malware scanner answers. Absent is `off`. */
+  malwareScan?: MalwareScanMode;
   createdAt: string;
   updatedAt: string;
 }
@@ -114,6 +117,11 @@ export interface FileRecord {
    * verified in the background (API.md 13.2): never set on other statuses.
    */
   verifying?: boolean;
+  /**
+   * API.md 13.6, for files of a bucket with `malwareScan: required` only: `pending` while the
+   * scanner has not answered, then its verdict. Absent on files nobody scans.
+   */
+  scan?: ScanStatus;
   /** API.md 13.3: the client's string map, replaced whole by PATCH; absent on older items is {}. */
   metadata?: Record<string, string>;
   /** The state of the preview of the file's current variant, kept by the preview service; absent is 'none'. */

@@ -64,6 +64,8 @@ export interface ObjectStore {
   put(input: { key: string; body: Uint8Array; contentType: string }): Promise<void>;
   /** Replaces the tags of the object (of that version, when given). */
   tag(input: { key: string; versionId?: string; tags: Record<string, string> }): Promise<void>;
+  /** The tags of the object (of that version, when given); null when it is absent. Optional: S3 only. */
+  tags?(key: string, versionId?: string): Promise<Record<string, string> | null>;
   copy(input: { sourceKey: string; destinationKey: string }): Promise<void>;
   /** Idempotent: deleting a missing key succeeds. With `versionId`, that version only. */
   delete(key: string, versionId?: string): Promise<void>;

@@ -116,10 +116,22 @@ export interface FileRepository {
   /** pending → active; the reservation becomes used bytes and the file counts. */
   activate(
     file: FileRecord,
-    changes: { mimeType: string; sha256: string | null; validatedObject: ValidatedObject; at: string },
+    changes: {
+      mimeType: string;
+      sha256: string | null;
+      validatedObject: ValidatedObject;
+      at: string;
+      /** The malware scanner's verdict, for a file it had to judge (API.md 13.6). */
+      scan?: 'clean';
+    },
   ): Promise<boolean>;
-  /** pending → rejected; the reservation is released. */
-  reject(file: FileRecord, reason: RejectionReason, at: string): Promise<boolean>;
+  /** pending → rejected; the reservation is released. `scan`: the scanner's verdict that decided it. */
+  reject(
+    file: FileRecord,
+    reason: RejectionReason,
+    at: string,
+    scan?: 'infected' | 'failed',
+  ): Promise<boolean>;
   /** Removes a pending file and releases its reservation. */
   abandon(file: FileRecord): Promise<boolean>;
   /** active → deleted (kept, still counted, until purge). */
@@ -140,6 +152,11 @@ export interface FileRepository {
    * until `until`; false as for `extendUpload`.
    */
   markVerifying(file: FileRecord, until: string): Promise<boolean>;
+  /**
+   * Marks a pending file whose other checks passed as waiting for the malware scanner
+   * (`scan: pending`, no longer `verifying`), alive until `until`; false as for `extendUpload`.
+   */
+  markScanning(file: FileRecord, until: string): Promise<boolean>;
   /**
    * Renames the file and/or replaces its metadata, while its status is one of `statuses`;
    * answers the file as written, or null when it is gone or its status moved (API.md 13.3).

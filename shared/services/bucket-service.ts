@@ -2,6 +2,7 @@ import { requireRole } from '../domain/access.js';
 import { conflict, notFound, validationFailed } from '../domain/errors.js';
 import { hasUnsafeCharacters } from '../domain/filename.js';
 import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
+import type { MalwareScanMode } from '../domain/malware-scan.js';
 import { normalizeMimePattern } from '../domain/mime.js';
 import type { Actor, Bucket, Page } from '../domain/model.js';
 import { InUseError, NameTakenError, NotFoundError } from '../ports/repositories.js';
@@ -15,6 +16,7 @@ export interface BucketRules {
   retentionDays?: number;
   restricted?: boolean;
   deleteUnreferenced?: boolean;
+  malwareScan?: MalwareScanMode;
 }
 
 export interface CreateBucketInput extends BucketRules {
@@ -46,6 +48,7 @@ export class BucketService {
     const allowedMimeTypes = this.normalizeAllowed(input.allowedMimeTypes);
     const maxFileSize = this.checkMaxFileSize(input.maxFileSize ?? this.deps.settings.maxFileSize);
     const providerId = input.providerId ?? DEFAULT_PROVIDER_ID;
+    const malwareScan = this.checkMalwareScan(input.malwareScan ?? 'off', providerId);
     if (!(await this.providers.find(actor.tenantId, providerId))) throw notFound('The provider');
     const now = this.deps.clock.now().toISOString();
     const bucket: Bucket = {
@@ -58,6 +61,7 @@ export class BucketService {
       retentionDays: input.retentionDays ?? DEFAULT_RETENTION_DAYS,
       restricted: input.restricted ?? false,
       deleteUnreferenced: input.deleteUnreferenced ?? false,
+      malwareScan,
       createdAt: now,
       updatedAt: now,
     };
@@ -93,6 +97,10 @@ export class BucketService {
     const maxFileSize =
       input.maxFileSize === undefined ? undefined : this.checkMaxFileSize(input.maxFileSize);
     const before = await this.require(actor.tenantId, bucketId);
+    const malwareScan =
+      input.malwareScan === undefined
+        ? undefined
+        : this.checkMalwareScan(input.malwareScan, before.providerId);
     const after: Bucket = {
       ...before,
       name: name ?? before.name,
@@ -101,6 +109,7 @@ export class BucketService {
       retentionDays: input.retentionDays ?? before.retentionDays,
       restricted: input.restricted ?? before.restricted,
       deleteUnreferenced: input.deleteUnreferenced ?? before.deleteUnreferenced,
+      malwareScan: malwareScan ?? before.malwareScan ?? 'off',
       updatedAt: this.deps.clock.now().toISOString(),
     };
     try {
@@ -164,6 +173,21 @@ export class BucketService {
     const ceiling = this.deps.settings.maxFileSize;
     if (size > ceiling) throw validationFailed(`maxFileSize must be at most ${ceiling}.`, { ceiling });
     return size;
+  }
+
+  /** API.md 13.6: a bucket may require a scan only where a scanner is there to answer. */
+  private checkMalwareScan(mode: MalwareScanMode, providerId: string): MalwareScanMode {
+    if (mode !== 'required') return mode;
+    if (!this.deps.malware)
+      throw validationFailed(
+        'malwareScan "required" needs a malware scanner, and this deployment has none configured ' +
+          '(self-hosted: CLAMD_SOCKET or CLAMD_HOST/CLAMD_PORT; AWS: GuardDuty Malware Protection).',
+      );
+    if (this.deps.malware.scanner.defaultStoreOnly && providerId !== DEFAULT_PROVIDER_ID)
+      throw validationFailed(
+        `malwareScan "required" is available only on the default provider here: ${this.deps.malware.scanner.name} scans the deployment's own storage.`,
+      );
+    return mode;
   }
 
   private translate(error: unknown): unknown {

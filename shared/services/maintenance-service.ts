@@ -120,8 +120,8 @@ export class MaintenanceService {
 
   private async settleExpiredUpload(file: FileRecord, report: MaintenanceReport): Promise<void> {
     // A single-request upload whose bytes arrived but whose event was lost is validated, not lost;
-    // so is one whose background checksum job was lost (it is handed to the job again).
-    if (!file.multipart || file.verifying) {
+    // so is one whose background checksum job or malware scan was lost (it is handed on again).
+    if (!file.multipart || file.verifying || file.scan === 'pending') {
       const outcome = await this.validation.validateArrival(file, SYSTEM_ACTOR);
       if (outcome.kind !== 'missing') {
         report.validated += 1;

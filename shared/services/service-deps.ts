@@ -2,6 +2,7 @@ import type { Clock, IdGenerator } from '../ports/clock.js';
 import type { FileJobScheduler } from '../ports/file-job-scheduler.js';
 import type { HostResolver } from '../ports/host-resolver.js';
 import type { Logger } from '../ports/logger.js';
+import type { MalwareScanner } from '../ports/malware-scanner.js';
 import type { ObjectStore, ObjectStoreResolver } from '../ports/object-store.js';
 import type { PreviewRenderer } from '../ports/preview-renderer.js';
 import type { PreviewScheduler } from '../ports/preview-scheduler.js';
@@ -73,6 +74,12 @@ export interface ServiceDeps {
    * validated (unit tests only; every entry point composes one).
    */
   checksums?: FileJobScheduler;
+  /**
+   * The malware scanner (API.md 13.6) and where its scans run: a queue in this process (clamd,
+   * the local stack); absent `jobs`, the scan runs where the file is validated (GuardDuty, whose
+   * answer is only read). Absent: no bucket may require a scan.
+   */
+  malware?: { scanner: MalwareScanner; jobs?: FileJobScheduler };
   /** Previews (API.md section 9); without them every preview is 415 and nothing is cached. */
   previews?: PreviewDeps;
 }

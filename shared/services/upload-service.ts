@@ -233,7 +233,7 @@ export class UploadService {
     const { file } = await this.access.changeable(actor, fileId);
     if (file.status === 'active' || file.status === 'rejected') return file;
     // Already complete; the background check of its sha256 settles it.
-    if (file.status === 'pending' && file.verifying) return file;
+    if (file.status === 'pending' && (file.verifying || file.scan === 'pending')) return file;
     if (file.status !== 'pending')
       throw conflict(`The file is ${file.status}, not pending.`, { status: file.status });
 
@@ -254,7 +254,7 @@ export class UploadService {
     });
     if (outcome.kind === 'missing') throw conflict('The bytes of this upload have not arrived yet.');
     // Pending with `verifying: true`: its sha256 is checked in the background (API.md 13.2).
-    if (outcome.kind === 'verifying') return outcome.file;
+    if (outcome.kind === 'verifying' || outcome.kind === 'scanning') return outcome.file;
     if (outcome.file.status === 'pending') throw conflict('The upload is still being processed.');
     return outcome.file;
   }
@@ -334,6 +334,7 @@ export class UploadService {
         { status: file.status },
       );
     if (file.verifying) throw conflict('The upload is complete; its checksum is being verified.');
+    if (file.scan === 'pending') throw conflict('The upload is complete; it is being scanned for malware.');
     return { file, multipart: file.multipart };
   }
 

@@ -3,6 +3,7 @@ import { detectContent, judgeType } from '../domain/content-type-detection.js';
 import type { RejectionReason } from '../domain/file-state.js';
 import { DEFAULT_PROVIDER_ID } from '../domain/ids.js';
 import { objectKeys, parseFileObjectKey } from '../domain/keys.js';
+import type { ScanVerdict } from '../domain/malware-scan.js';
 import { isMimeAllowed } from '../domain/mime.js';
 import { type Bucket, type FileRecord, SYSTEM_ACTOR, type ValidatedObject } from '../domain/model.js';
 import { QUARANTINE_TAG } from '../domain/quarantine-tag.js';
@@ -16,7 +17,9 @@ export type ArrivalOutcome =
   | { kind: 'active'; file: FileRecord }
   | { kind: 'rejected'; file: FileRecord }
   /** Every other check passed; the declared sha256 is being verified in the background. */
-  | { kind: 'verifying'; file: FileRecord };
+  | { kind: 'verifying'; file: FileRecord }
+  /** Every other check passed; the malware scanner has not answered yet (API.md 13.6). */
+  | { kind: 'scanning'; file: FileRecord };
 
 /** A storage event's outcome: an arrival, or an object no file was waiting for, removed. */
 export type ObjectEventOutcome = ArrivalOutcome | { kind: 'removed'; key: string };
@@ -39,6 +42,11 @@ const DELETED_REJECTIONS: ReadonlySet<RejectionReason> = new Set(['FILE_TOO_LARG
 export const INLINE_CHECKSUM_MAX_BYTES = 8 * 1024 * 1024;
 /** How long the background check of one file may take before the sweep asks for it again. */
 export const VERIFY_WINDOW_SECONDS = 30 * 60;
+/** How long a scan may take before the sweep asks for it again (the scanner may be down). */
+export const SCAN_WINDOW_SECONDS = 30 * 60;
+/** Asks of a scanner that cannot be reached, in one job, before the file waits for the sweep. */
+const SCAN_ATTEMPTS = 3;
+const SCAN_RETRY_BASE_MS = 500;
 /** CopyObject's limit: a larger object cannot be copied to quarantine in one call. */
 const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
 
@@ -79,6 +87,8 @@ export class ValidationService {
   /** `actor` is the user calling `complete`, or `system` for a storage event. */
   async validateArrival(file: FileRecord, actor: string): Promise<ArrivalOutcome> {
     if (file.status !== 'pending') return { kind: 'settled', file };
+    // Its other checks passed already: only the scan is asked for again (a lost job, the sweep).
+    if (file.scan === 'pending') return this.scanLater(file);
     const started = Date.now();
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
     const head = await store.head(file.objectKey);
@@ -89,6 +99,7 @@ export class ValidationService {
     const bucket = await this.deps.metadata.buckets.get(file.tenantId, file.bucketId);
     const verdict = await this.judge(store, file, bucket, head, object);
     if (verdict.verifyLater) return this.verifyLater(file);
+    if (!verdict.reason && scanRequired(bucket)) return this.scanLater(file);
     return this.settle(store, file, verdict, head, object, actor, started);
   }
 
@@ -110,23 +121,31 @@ export class ValidationService {
     object: ValidatedObject,
     actor: string,
     started: number,
+    scan?: ScanOutcome,
   ): Promise<ArrivalOutcome> {
     const at = this.deps.clock.now().toISOString();
     const latencyMs = Date.now() - started;
 
     if (verdict.reason) {
-      const applied = await this.deps.metadata.files.reject(file, verdict.reason, at);
+      const scanned = scan && scan.status !== 'clean' ? scan.status : undefined;
+      const applied = await this.deps.metadata.files.reject(file, verdict.reason, at, scanned);
       if (!applied) return this.settled(file);
       this.logOutcome(file, 'rejected', latencyMs, verdict.reason);
       await this.removeRejectedObject(store, file, verdict.reason, object, head.size);
       await this.audit.record(file.tenantId, {
-        type: 'upload.rejected',
+        // API.md 13.6 names the event of an infected file.
+        type: scanned === 'infected' ? 'file.infected' : 'upload.rejected',
         actor,
         fileId: file.id,
         providerId: file.providerId,
         status: 'error',
         latencyMs,
-        details: { reason: verdict.reason, size: head.size, detectedType: verdict.detected },
+        details: {
+          reason: verdict.reason,
+          size: head.size,
+          detectedType: verdict.detected,
+          ...(scan ? { scanner: scan.scanner, ...scan.details } : {}),
+        },
       });
       return {
         kind: 'rejected',
@@ -136,6 +155,7 @@ export class ValidationService {
           rejectionReason: verdict.reason,
           updatedAt: at,
           verifying: false,
+          ...(scanned ? { scan: scanned } : {}),
         },
       };
     }
@@ -145,6 +165,7 @@ export class ValidationService {
       sha256: file.sha256,
       validatedObject: object,
       at,
+      ...(scan ? { scan: 'clean' as const } : {}),
     });
     if (!applied) return this.settled(file);
     this.logOutcome(file, 'active', latencyMs);
@@ -156,6 +177,7 @@ export class ValidationService {
       updatedAt: at,
       uploadExpiresAt: null,
       verifying: false,
+      ...(scan ? { scan: 'clean' as const } : {}),
     };
     this.onActive?.(active);
     await this.audit.record(file.tenantId, {
@@ -164,7 +186,7 @@ export class ValidationService {
       fileId: file.id,
       providerId: file.providerId,
       latencyMs,
-      details: { size: head.size, mimeType: verdict.mimeType },
+      details: { size: head.size, mimeType: verdict.mimeType, ...(scan ? { scanner: scan.scanner } : {}) },
     });
     return { kind: 'active', file: active };
   }
@@ -281,7 +303,145 @@ export class ValidationService {
     const verdict = matches
       ? { reason: null, mimeType: type.mimeType, detected, verifyLater: false }
       : { reason: 'CHECKSUM_MISMATCH' as const, mimeType: file.mimeType, detected, verifyLater: false };
+    // Both background checks compose: a matching sha256 hands the file on to the scanner.
+    if (matches && scanRequired(await this.deps.metadata.buckets.get(file.tenantId, file.bucketId)))
+      return this.scanLater(file);
     return this.settle(store, file, verdict, head, object, SYSTEM_ACTOR, started);
+  }
+
+  /**
+   * Hands a file whose other checks passed to the malware scanner (API.md 13.6): pending with
+   * `scan: pending` until it answers. With a job queue the scan runs there; without one (GuardDuty,
+   * whose answer is only read) here and now.
+   */
+  private async scanLater(file: FileRecord): Promise<ArrivalOutcome> {
+    const until = new Date(this.deps.clock.now().getTime() + SCAN_WINDOW_SECONDS * 1000).toISOString();
+    if (!(await this.deps.metadata.files.markScanning(file, until))) return this.settled(file);
+    const scanning: FileRecord = { ...file, verifying: false, scan: 'pending', uploadExpiresAt: until };
+    const malware = this.deps.malware;
+    if (!malware) {
+      // The bucket asked for a scan when a scanner was there: the file waits, it is never let through.
+      this.deps.logger.error('malware scan required but no scanner is configured', {
+        fileId: file.id,
+        alarm: 'MalwareScanUnavailable',
+      });
+      return { kind: 'scanning', file: scanning };
+    }
+    // Asked for again by the sweep once `until` passes, should this one be lost.
+    if (malware.jobs) {
+      malware.jobs.schedule(file.tenantId, file.id);
+      return { kind: 'scanning', file: scanning };
+    }
+    return (await this.scanForMalware(file.tenantId, file.id)) ?? this.settled(file);
+  }
+
+  /**
+   * The scan job (API.md 13.6): asks the scanner about a file waiting for it, as its object is
+   * now, and settles the file by the answer. A scanner that cannot be reached is asked again a
+   * few times, then the file stays pending (the sweep asks again later): no answer is never clean.
+   */
+  async scanForMalware(tenantId: string, fileId: string): Promise<ArrivalOutcome | null> {
+    const file = await this.deps.metadata.files.get(tenantId, fileId);
+    if (file?.status !== 'pending' || file.scan !== 'pending' || !this.deps.malware) return null;
+    const { scanner } = this.deps.malware;
+    const started = Date.now();
+    const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
+    const head = await store.head(file.objectKey);
+    if (!head) return this.settled(file);
+    const object: ValidatedObject = { etag: head.etag, versionId: head.versionId };
+    let verdict: ScanVerdict | null = null;
+    for (let attempt = 1; attempt <= SCAN_ATTEMPTS && !verdict; attempt += 1) {
+      try {
+        verdict = await scanner.scan({ store, key: file.objectKey, object, size: head.size });
+      } catch (error) {
+        this.deps.logger.warn('malware scanner did not answer', { fileId, attempt, error: String(error) });
+        if (attempt < SCAN_ATTEMPTS) await sleep(SCAN_RETRY_BASE_MS * 2 ** (attempt - 1));
+      }
+    }
+    if (!verdict) {
+      this.deps.logger.error('malware scan unavailable; the file stays pending', {
+        fileId,
+        scanner: scanner.name,
+        alarm: 'MalwareScanUnavailable',
+      });
+      return { kind: 'scanning', file };
+    }
+    return this.applyScan(file, verdict, { store, head, object, started, scanner: scanner.name });
+  }
+
+  /**
+   * A verdict that arrived on its own (GuardDuty's scan-result event) for the object `scanned`
+   * names. A verdict about another object than the one there now changes nothing; `not-ready`:
+   * the file has not reached its scan yet (the event came first), so the caller retries later.
+   */
+  async settleScan(
+    tenantId: string,
+    fileId: string,
+    verdict: ScanVerdict,
+    scanned: { versionId: string | null; etag: string | null; scanner: string },
+  ): Promise<ArrivalOutcome | { kind: 'not-ready' } | null> {
+    const file = await this.deps.metadata.files.get(tenantId, fileId);
+    if (file?.status !== 'pending') return null;
+    if (file.scan !== 'pending') return { kind: 'not-ready' };
+    const started = Date.now();
+    const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
+    const head = await store.head(file.objectKey);
+    if (!head) return this.settled(file);
+    const sameObject =
+      head.versionId && scanned.versionId
+        ? head.versionId === scanned.versionId
+        : !scanned.etag || !head.etag || unquote(head.etag) === unquote(scanned.etag);
+    if (!sameObject) {
+      this.deps.logger.warn('scan result for another object than the one stored; ignored', { fileId });
+      return null;
+    }
+    const object: ValidatedObject = { etag: head.etag, versionId: head.versionId };
+    return this.applyScan(file, verdict, { store, head, object, started, scanner: scanned.scanner });
+  }
+
+  private async applyScan(
+    file: FileRecord,
+    verdict: ScanVerdict,
+    at: { store: ObjectStore; head: ObjectHead; object: ValidatedObject; started: number; scanner: string },
+  ): Promise<ArrivalOutcome> {
+    const { store, head, object, started, scanner } = at;
+    if (verdict.kind === 'pending') return { kind: 'scanning', file };
+    // The type was judged before the file was marked for its scan; it is detected again, not stored.
+    const detection = await this.detect(store, file, head, object);
+    const type = judgeType(file.declaredMimeType, detection);
+    const judged = { mimeType: type.mimeType, detected: detection.mime };
+    if (verdict.kind === 'clean')
+      return this.settle(store, file, { reason: null, ...judged }, head, object, SYSTEM_ACTOR, started, {
+        status: 'clean',
+        scanner,
+      });
+    if (verdict.kind === 'infected')
+      return this.settle(
+        store,
+        file,
+        { reason: 'MALWARE_DETECTED', ...judged, mimeType: file.mimeType },
+        head,
+        object,
+        SYSTEM_ACTOR,
+        started,
+        { status: 'infected', scanner, details: { signature: verdict.signature } },
+      );
+    this.deps.logger.error('malware scanner cannot judge the object; rejected SCAN_FAILED', {
+      fileId: file.id,
+      scanner,
+      reason: verdict.reason,
+      alarm: 'MalwareScanFailed',
+    });
+    return this.settle(
+      store,
+      file,
+      { reason: 'SCAN_FAILED', ...judged, mimeType: file.mimeType },
+      head,
+      object,
+      SYSTEM_ACTOR,
+      started,
+      { status: 'failed', scanner, details: { scanError: verdict.reason } },
+    );
   }
 
   /**
@@ -383,6 +543,17 @@ export class ValidationService {
     return current && current.status !== 'pending' ? { kind: 'settled', file: current } : { kind: 'missing' };
   }
 }
+
+/** How a scan settled a file: its status, the scanner, and what it said (the signature, the error). */
+interface ScanOutcome {
+  status: 'clean' | 'infected' | 'failed';
+  scanner: string;
+  details?: Record<string, unknown>;
+}
+
+const scanRequired = (bucket: Bucket | null) => bucket?.malwareScan === 'required';
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
 
 /**
  * Whether an event's object is other than the one a settled file accepted. A rejected file

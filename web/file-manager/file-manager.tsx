@@ -5,6 +5,7 @@ import {
   describeRules,
   describeType,
   explainError,
+  explainPending,
   explainRejection,
   explainUploadError,
   formatBytes,
@@ -28,7 +29,7 @@ export interface FileManagerProps {
   onDeleteComplete?: (fileId: string) => void;
 }
 
-type UploadState = 'uploading' | 'done' | 'rejected' | 'failed' | 'cancelled' | 'interrupted';
+type UploadState = 'uploading' | 'checking' | 'done' | 'rejected' | 'failed' | 'cancelled' | 'interrupted';
 
 interface UploadItem {
   key: number;
@@ -48,6 +49,8 @@ const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', tim
 const focusOnMount = (el: HTMLButtonElement | null) => el?.focus();
 const byNewest = (a: StowageFile, b: StowageFile) => b.createdAt.localeCompare(a.createdAt);
 let nextKey = 1;
+/** How often a file that is still being checked or scanned is asked about. */
+const PENDING_POLL_MS = 1000;
 
 /**
  * The files of one entity in one bucket: list with previews, uploads by drag and drop or the
@@ -133,6 +136,7 @@ export function FileManager(props: FileManagerProps) {
         signal: item.controller.signal,
         onProgress: (p) => patchUpload(item.key, { loaded: p.loaded }),
       })
+      .then((uploaded) => settleUpload(item, file, uploaded))
       .then((result) => {
         if (result.status === 'active') {
           patchUpload(item.key, { state: 'done', loaded: file.size, message: 'Uploaded.' });
@@ -153,6 +157,22 @@ export function FileManager(props: FileManagerProps) {
         patchUpload(item.key, { state: cancelled ? 'cancelled' : 'failed', message });
         setAnnouncement(message);
       });
+  };
+
+  /**
+   * A file whose bytes arrived but that still waits (a background checksum, the malware scan)
+   * says so, and is asked about until it is active or rejected.
+   */
+  const settleUpload = async (item: UploadItem, file: File, uploaded: StowageFile) => {
+    let current = uploaded;
+    while (current.status === 'pending') {
+      const message = explainPending(current);
+      patchUpload(item.key, { state: 'checking', loaded: file.size, message });
+      setAnnouncement(message);
+      await new Promise((done) => setTimeout(done, PENDING_POLL_MS));
+      current = await client.getFile(current.id);
+    }
+    return current;
   };
 
   const startUploads = (chosen: File[]) => {
@@ -247,7 +267,9 @@ export function FileManager(props: FileManagerProps) {
     }
   };
 
-  const finished = uploads.some((u) => u.state !== 'uploading' && u.state !== 'interrupted');
+  const finished = uploads.some(
+    (u) => u.state !== 'uploading' && u.state !== 'interrupted' && u.state !== 'checking',
+  );
 
   return (
     <section className="sfm" aria-labelledby={ids.title}>
@@ -346,7 +368,11 @@ export function FileManager(props: FileManagerProps) {
               type="button"
               className="sfm-link"
               onClick={() =>
-                setUploads((list) => list.filter((u) => u.state === 'uploading' || u.state === 'interrupted'))
+                setUploads((list) =>
+                  list.filter(
+                    (u) => u.state === 'uploading' || u.state === 'interrupted' || u.state === 'checking',
+                  ),
+                )
               }
             >
               Clear finished uploads

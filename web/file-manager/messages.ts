@@ -103,9 +103,20 @@ export function explainRejection(file: StowageFile, bucket: Bucket | null): stri
       return `${name} was rejected: its content is not really ${describeType(file.mimeType)}. The file may be damaged or renamed.`;
     case 'CHECKSUM_MISMATCH':
       return `${name} was rejected: it was damaged on the way. Try again.`;
+    case 'MALWARE_DETECTED':
+      return `${name} was rejected: malware detected. It has been set aside and cannot be downloaded.`;
+    case 'SCAN_FAILED':
+      return `${name} was rejected: it could not be scanned for malware, so it cannot be accepted.`;
     default:
       return `${name} was rejected.`;
   }
+}
+
+/** What a file that arrived is still waiting for (API.md 13.2, 13.6). */
+export function explainPending(file: StowageFile): string {
+  const name = `“${file.originalName}”`;
+  if (file.scan === 'pending') return `Scanning ${name} for malware…`;
+  return `Checking ${name}…`;
 }
 
 /** Any other failed action (list, delete, restore, download). */

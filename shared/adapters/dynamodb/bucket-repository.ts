@@ -260,6 +260,7 @@ function toAttributes(bucket: Bucket) {
     retentionDays: bucket.retentionDays,
     restricted: bucket.restricted,
     deleteUnreferenced: bucket.deleteUnreferenced,
+    malwareScan: bucket.malwareScan ?? 'off',
     createdAt: bucket.createdAt,
     updatedAt: bucket.updatedAt,
   };
@@ -281,6 +282,8 @@ function fromItem(item: Item): Bucket {
     retentionDays: read.number('retentionDays'),
     restricted: read.boolean('restricted'),
     deleteUnreferenced: read.boolean('deleteUnreferenced'),
+    // Absent is `off`, as on buckets written before malware scanning existed.
+    ...(item.malwareScan === 'required' ? { malwareScan: 'required' as const } : {}),
     createdAt: read.string('createdAt'),
     updatedAt: read.string('updatedAt'),
   };

@@ -1,6 +1,7 @@
 import type { FileStatus, RejectionReason } from '../../domain/file-state.js';
 import { partitionOf } from '../../domain/file-state.js';
 import { type FilePartition, tableKeys } from '../../domain/keys.js';
+import { SCAN_STATUSES, type ScanStatus } from '../../domain/malware-scan.js';
 import type {
   EntityRef,
   FileRecord,
@@ -80,6 +81,8 @@ export const fileItem = {
       objectKey: file.objectKey,
       validatedObject: file.validatedObject ? { ...file.validatedObject } : null,
       ...(file.verifying ? { verifying: true } : {}),
+      // `scan` is a DynamoDB reserved word.
+      ...(file.scan ? { scanStatus: file.scan } : {}),
       metadata: { ...(file.metadata ?? {}) },
       // DynamoDB stores no empty sets: no references means no attribute.
       ...(refs.size > 0 ? { refs } : {}),
@@ -118,6 +121,9 @@ export const fileItem = {
         ? null
         : validatedObjectFrom(read.map('validatedObject')),
       ...(item.verifying === true && status === 'pending' ? { verifying: true } : {}),
+      ...(SCAN_STATUSES.includes(item.scanStatus as ScanStatus)
+        ? { scan: item.scanStatus as ScanStatus }
+        : {}),
       metadata: metadataFrom(item.metadata),
       // Written by the preview repository, only once a preview is asked for or rendered.
       ...(PREVIEW_STATUSES.includes(item.previewStatus as PreviewStatus)

@@ -78,24 +78,32 @@ export function createFileRepository(ctx: TableContext): FileRepository {
    * A pending file lives on until `until` (never shortened): its record and its place in the
    * sweep index move together, conditional on it still being pending.
    */
-  const pendingUntil = (file: FileRecord, until: string, verifying: boolean) => {
+  const pendingUntil = (file: FileRecord, until: string, mark: 'extend' | 'verifying' | 'scanning') => {
     const sweep = fileItem.sweepKeys(file.tenantId, file.id, 'pending', until);
+    const set = {
+      extend: '',
+      verifying: ', verifying = :true',
+      // The sha256 (if any) is settled by now: the scan is the last open question.
+      scanning: ', scanStatus = :scan REMOVE verifying',
+    }[mark];
     return conditional(
       ctx.client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: fileItem.key(file.tenantId, file.id),
-          UpdateExpression: `SET uploadExpiresAt = :until, GSI3SK = :sk${verifying ? ', verifying = :true' : ''}`,
-          // A verification window replaces the expiry; an extension only ever moves it later.
-          ConditionExpression: verifying
-            ? '#status = :pending'
-            : '#status = :pending AND (attribute_not_exists(uploadExpiresAt) OR uploadExpiresAt < :until)',
+          UpdateExpression: `SET uploadExpiresAt = :until, GSI3SK = :sk${set}`,
+          // A verification or scan window replaces the expiry; an extension only ever moves it later.
+          ConditionExpression:
+            mark !== 'extend'
+              ? '#status = :pending'
+              : '#status = :pending AND (attribute_not_exists(uploadExpiresAt) OR uploadExpiresAt < :until)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':until': until,
             ':sk': sweep.GSI3SK,
             ':pending': 'pending',
-            ...(verifying ? { ':true': true } : {}),
+            ...(mark === 'verifying' ? { ':true': true } : {}),
+            ...(mark === 'scanning' ? { ':scan': 'pending' } : {}),
           },
         }),
       ),
@@ -191,8 +199,9 @@ export function createFileRepository(ctx: TableContext): FileRepository {
             // Leaving pending also leaves the sweep index.
             expression:
               'SET #status = :to, mimeType = :mimeType, sha256 = :sha256, validatedObject = :object, ' +
-              'updatedAt = :at REMOVE GSI3PK, GSI3SK, verifying',
+              `updatedAt = :at${changes.scan ? ', scanStatus = :scan' : ''} REMOVE GSI3PK, GSI3SK, verifying`,
             values: {
+              ...(changes.scan ? { ':scan': changes.scan } : {}),
               ':to': 'active',
               ':mimeType': changes.mimeType,
               ':sha256': changes.sha256,
@@ -205,14 +214,13 @@ export function createFileRepository(ctx: TableContext): FileRepository {
       ]);
     },
 
-    reject(file, reason, at) {
+    reject(file, reason, at, scan) {
       // A rejected file stays listed for a while, but no longer keeps its bucket.
       return leaving(file, [
         {
           Update: fileUpdate(file, 'pending', {
-            expression:
-              'SET #status = :to, rejectionReason = :reason, updatedAt = :at REMOVE GSI3PK, GSI3SK, verifying',
-            values: { ':to': 'rejected', ':reason': reason, ':at': at },
+            expression: `SET #status = :to, rejectionReason = :reason, updatedAt = :at${scan ? ', scanStatus = :scan' : ''} REMOVE GSI3PK, GSI3SK, verifying`,
+            values: { ':to': 'rejected', ':reason': reason, ':at': at, ...(scan ? { ':scan': scan } : {}) },
           }),
         },
         { Update: quotaItem.release(tableName, file.tenantId, file.size) },
@@ -329,11 +337,15 @@ export function createFileRepository(ctx: TableContext): FileRepository {
     },
 
     extendUpload(file, until) {
-      return pendingUntil(file, until, false);
+      return pendingUntil(file, until, 'extend');
     },
 
     markVerifying(file, until) {
-      return pendingUntil(file, until, true);
+      return pendingUntil(file, until, 'verifying');
+    },
+
+    markScanning(file, until) {
+      return pendingUntil(file, until, 'scanning');
     },
 
     /**

@@ -38,6 +38,9 @@ const OBJECT_ACTIONS = [
   // quarantine by tag (the bucket policy denies reads of objects tagged stowage-quarantine=true)
   's3:PutObjectTagging',
   's3:PutObjectVersionTagging',
+  // GuardDuty's verdict, read from its GuardDutyMalwareScanStatus tag (API.md 13.6)
+  's3:GetObjectTagging',
+  's3:GetObjectVersionTagging',
 ];
 const ITEM_ACTIONS = [
   'dynamodb:GetItem',

@@ -27,6 +27,8 @@ export const VALID_BODIES: Record<string, (n: number) => Record<string, unknown>
     retentionDays: 1,
     restricted: false,
     deleteUnreferenced: false,
+    // `off`: valid whether or not the stack has a scanner (clamd may be missing locally).
+    malwareScan: 'off',
   }),
   UpdateBucketRequest: (n) => ({
     name: `renamed ${n}`,
@@ -35,6 +37,7 @@ export const VALID_BODIES: Record<string, (n: number) => Record<string, unknown>
     retentionDays: 30,
     restricted: false,
     deleteUnreferenced: false,
+    malwareScan: 'off',
   }),
   InitiateUploadRequest: (n) => ({
     filename: `upload ${n}.txt`,

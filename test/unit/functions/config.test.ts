@@ -25,3 +25,35 @@ describe('readConfig URL lifetimes', () => {
     );
   });
 });
+
+describe('readConfig malware scanner (API.md 13.6)', () => {
+  it.each([
+    [{}, null],
+    [
+      { CLAMD_SOCKET: '/run/clamav/clamd.ctl' },
+      { kind: 'clamd', address: { socket: '/run/clamav/clamd.ctl' } },
+    ],
+    [{ CLAMD_HOST: 'clamav.internal' }, { kind: 'clamd', address: { host: 'clamav.internal', port: 3310 } }],
+    [
+      { CLAMD_HOST: 'clamav.internal', CLAMD_PORT: '3311' },
+      { kind: 'clamd', address: { host: 'clamav.internal', port: 3311 } },
+    ],
+    [{ MALWARE_SCANNER: 'guardduty' }, { kind: 'guardduty' }],
+    [{ MALWARE_SCANNER: 'off', CLAMD_SOCKET: '/s' }, null],
+  ])('%j → %j', (env, expected) => {
+    const scanner = readConfig({ ...base, ...env }).malwareScanner;
+    if (expected === null) expect(scanner).toBeNull();
+    else expect(scanner).toMatchObject(expected);
+  });
+
+  it('refuses contradictions and a clamd without an address, naming the variables', () => {
+    expect(() => readConfig({ ...base, CLAMD_SOCKET: '/s', CLAMD_HOST: 'h' })).toThrow(
+      /CLAMD_SOCKET or CLAMD_HOST/,
+    );
+    expect(() => readConfig({ ...base, MALWARE_SCANNER: 'clamd' })).toThrow(/needs CLAMD_SOCKET/);
+    expect(() => readConfig({ ...base, MALWARE_SCANNER: 'mcafee' })).toThrow(
+      /MALWARE_SCANNER must be one of/,
+    );
+    expect(() => readConfig({ ...base, CLAMD_HOST: 'h', CLAMD_PORT: 'x' })).toThrow(/CLAMD_PORT/);
+  });
+});

@@ -35,8 +35,10 @@ const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const objectsUnder = (bucketId: string, prefix: string) => join(arnOf(bucketId), `/${prefix}*`);
 
 /** The functions whose data calls run in a tenant's STS session. */
+/** In the order the trust policy lists them (by logical id). */
 const TENANT_SCOPED = [
   FUNCTION_ENTRIES.api,
+  OPTIONAL_FUNCTION_ENTRIES.malwareScanResult,
   FUNCTION_ENTRIES.processUpload,
   FUNCTION_ENTRIES.renderPreview,
   FUNCTION_ENTRIES.renderPreviewBrowser,
@@ -229,13 +231,16 @@ describe('function roles', () => {
     });
 
     it('exactly the object actions its code uses: purge, abandon, late validation, preview expiry', () => {
-      // versions: the sweep reads and deletes the validated version by VersionId; tagging: quarantine
+      // versions: the sweep reads and deletes the validated version by VersionId; tagging:
+      // quarantine, and GuardDuty's verdict read where a lost scan is asked again
       expect(actionsOn(statements, objectsUnder(uploadsId, 'tenants/'))).toEqual([
         's3:AbortMultipartUpload',
         's3:DeleteObject',
         's3:DeleteObjectVersion',
         's3:GetObject',
+        's3:GetObjectTagging',
         's3:GetObjectVersion',
+        's3:GetObjectVersionTagging',
         's3:PutObjectTagging',
         's3:PutObjectVersionTagging',
       ]);
@@ -328,7 +333,9 @@ describe('without tenant isolation (tenantIsolation: false)', () => {
         's3:DeleteObject',
         's3:DeleteObjectVersion',
         's3:GetObject',
+        's3:GetObjectTagging',
         's3:GetObjectVersion',
+        's3:GetObjectVersionTagging',
         's3:ListMultipartUploadParts',
         's3:PutObject',
         's3:PutObjectTagging',
@@ -342,7 +349,9 @@ describe('without tenant isolation (tenantIsolation: false)', () => {
         's3:DeleteObject',
         's3:DeleteObjectVersion',
         's3:GetObject',
+        's3:GetObjectTagging',
         's3:GetObjectVersion',
+        's3:GetObjectVersionTagging',
         's3:PutObjectTagging',
         's3:PutObjectVersionTagging',
       ],

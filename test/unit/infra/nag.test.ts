@@ -21,9 +21,12 @@ function appUnderReview() {
       encryption: 'KMS',
       tracing: lambda.Tracing.ACTIVE,
       quarantineRejected: false,
+      malwareProtection: true,
     },
   });
-  new StowageStack(app, 'Variant-DirectGrants', { service: { tenantIsolation: false } });
+  new StowageStack(app, 'Variant-DirectGrants', {
+    service: { tenantIsolation: false, malwareProtection: true },
+  });
   return app;
 }
 

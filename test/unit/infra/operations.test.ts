@@ -96,6 +96,7 @@ describe('alarms', () => {
       FUNCTION_ENTRIES.renderPreview,
       FUNCTION_ENTRIES.renderPreviewBrowser,
       OPTIONAL_FUNCTION_ENTRIES.verifyChecksum,
+      OPTIONAL_FUNCTION_ENTRIES.malwareScanResult,
     ];
     expect(filters.map((f) => f.LogGroupName).sort()).toEqual(
       scoped.map((entry) => functionFor(template, entry).resource.Properties.LoggingConfig.LogGroup).sort(),
