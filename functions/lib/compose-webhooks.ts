@@ -1,5 +1,5 @@
-import { defaultProvider as nodeCredentials } from '@aws-sdk/credential-provider-node';
-import { createAwsJsonCall } from '../../shared/adapters/aws-json-request.js';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { dnsHostResolver } from '../../shared/adapters/dns-host-resolver.js';
 import { createEventBridgeEventBus } from '../../shared/adapters/eventbridge-event-bus.js';
 import { createGuardedAgents } from '../../shared/adapters/guarded-http.js';
@@ -51,23 +51,17 @@ export function awsWebhookTransport(config: StowageConfig): {
   const { queueUrl, deadLetterQueueUrl, eventBusName } = config.webhooks;
   if (!queueUrl || !deadLetterQueueUrl)
     throw new ConfigError('WEBHOOK_QUEUE_URL and WEBHOOK_DLQ_URL are required by the webhook functions.');
-  const credentials = nodeCredentials();
-  const sqs = createAwsJsonCall({
-    service: 'sqs',
-    region: config.region,
-    credentials,
-    targetPrefix: 'AmazonSQS',
-    jsonVersion: '1.0',
-  });
-  const events = createAwsJsonCall({
-    service: 'events',
-    region: config.region,
-    credentials,
-    targetPrefix: 'AWSEvents',
-    jsonVersion: '1.1',
-  });
   return {
-    queue: createSqsWebhookQueue({ call: sqs, queueUrl, deadLetterQueueUrl }),
-    bus: eventBusName ? createEventBridgeEventBus({ call: events, busName: eventBusName }) : undefined,
+    queue: createSqsWebhookQueue({
+      client: new SQSClient({ region: config.region }),
+      queueUrl,
+      deadLetterQueueUrl,
+    }),
+    bus: eventBusName
+      ? createEventBridgeEventBus({
+          client: new EventBridgeClient({ region: config.region }),
+          busName: eventBusName,
+        })
+      : undefined,
   };
 }

@@ -180,8 +180,10 @@ describe('a webhook', () => {
     expect(delivery.attempts).toBeGreaterThan(2);
     const received = await key.received();
     expect(received).toHaveLength(delivery.attempts);
-    // The test schedule's span is 3 s: the last attempt comes after it.
-    expect((received.at(-1)?.at as number) - (received[0]?.at as number)).toBeGreaterThanOrEqual(3000);
+    // The test schedule's span is 3 s, counted from the first attempt's start to the failure
+    // that ends the last one: its request reaches the receiver a moment before that failure
+    // returns (2,999 ms was seen under load), so arrivals are allowed 100 ms of that.
+    expect((received.at(-1)?.at as number) - (received[0]?.at as number)).toBeGreaterThanOrEqual(2900);
     const settled = received.length;
     await new Promise((r) => setTimeout(r, 1500));
     expect(await key.received()).toHaveLength(settled);

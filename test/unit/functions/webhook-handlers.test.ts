@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWebhookDeliveryHandler } from '../../../functions/webhook-delivery/handler.js';
 import { auditEventOf, makeWebhookFanOutHandler } from '../../../functions/webhook-fan-out/handler.js';
-import { createAwsJsonCall } from '../../../shared/adapters/aws-json-request.js';
 import { createEventBridgeEventBus } from '../../../shared/adapters/eventbridge-event-bus.js';
 import { createSqsWebhookQueue } from '../../../shared/adapters/sqs-webhook-queue.js';
 import type { AuditEvent } from '../../../shared/domain/model.js';
@@ -119,7 +121,25 @@ describe('the SQS and EventBridge adapters', () => {
           JSON.stringify({ __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'no such queue' }),
         );
       }
-      res.writeHead(200).end(JSON.stringify(body.Entries && !body.QueueUrl ? { FailedEntryCount: 0 } : {}));
+      // Answers as SQS does: the SDK checks the MD5 of every body it sent.
+      const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+      const target = String(req.headers['x-amz-target']);
+      const answer =
+        target === 'AmazonSQS.SendMessage'
+          ? { MessageId: 'm', MD5OfMessageBody: md5(body.MessageBody) }
+          : target === 'AmazonSQS.SendMessageBatch'
+            ? {
+                Successful: body.Entries.map((e: any) => ({
+                  Id: e.Id,
+                  MessageId: `m${e.Id}`,
+                  MD5OfMessageBody: md5(e.MessageBody),
+                })),
+                Failed: [],
+              }
+            : target === 'AWSEvents.PutEvents'
+              ? { FailedEntryCount: 0, Entries: [] }
+              : {};
+      res.writeHead(200).end(JSON.stringify(answer));
     });
   });
   beforeAll(async () => {
@@ -128,20 +148,13 @@ describe('the SQS and EventBridge adapters', () => {
   });
   afterAll(() => new Promise<void>((done) => server.close(() => done())));
   const credentials = async () => ({ accessKeyId: 'TESTKEYID', secretAccessKey: 'test-secret' });
-  const sqs = () =>
-    createAwsJsonCall({
-      service: 'sqs',
-      region: 'eu-west-1',
-      credentials,
-      targetPrefix: 'AmazonSQS',
-      jsonVersion: '1.0',
-      endpoint,
-    });
+  // The real SDK clients, pointed at the recording server.
+  const sqs = () => new SQSClient({ region: 'eu-west-1', credentials, endpoint, maxAttempts: 1 });
 
-  it('send signed JSON-protocol calls: batches of ten, visibility in seconds capped at 12 h, the DLQ', async () => {
+  it('send signed JSON-protocol calls through the SDK: batches of ten, visibility in seconds capped at 12 h, the DLQ', async () => {
     requests.length = 0;
     const queue = createSqsWebhookQueue({
-      call: sqs(),
+      client: sqs(),
       queueUrl: 'https://sqs/q',
       deadLetterQueueUrl: 'https://sqs/dlq',
     });
@@ -183,15 +196,8 @@ describe('the SQS and EventBridge adapters', () => {
 
   it('put events on the bus with the tenant and the event, and surface AWS errors without the body', async () => {
     requests.length = 0;
-    const call = createAwsJsonCall({
-      service: 'events',
-      region: 'eu-west-1',
-      credentials,
-      targetPrefix: 'AWSEvents',
-      jsonVersion: '1.1',
-      endpoint,
-    });
-    await createEventBridgeEventBus({ call, busName: 'stowage-events' }).publish([
+    const client = new EventBridgeClient({ region: 'eu-west-1', credentials, endpoint, maxAttempts: 1 });
+    await createEventBridgeEventBus({ client, busName: 'stowage-events' }).publish([
       { tenantId: 'acme', event },
     ]);
     expect(requests[0]?.headers['x-amz-target']).toBe('AWSEvents.PutEvents');
@@ -204,8 +210,10 @@ describe('the SQS and EventBridge adapters', () => {
         Detail: JSON.stringify({ tenantId: 'acme', event }),
       },
     ]);
-    await expect(sqs()('SendMessage', { QueueUrl: 'refuse', MessageBody: 'secret-ish' })).rejects.toThrow(
-      /^AmazonSQS\.SendMessage failed: QueueDoesNotExist: no such queue$/,
-    );
+    const refused = await sqs()
+      .send(new SendMessageCommand({ QueueUrl: 'refuse', MessageBody: 'secret-ish' }))
+      .catch((e: unknown) => e as Error);
+    expect(refused).toMatchObject({ name: 'QueueDoesNotExist', message: 'no such queue' });
+    expect(JSON.stringify(refused)).not.toContain('secret-ish');
   });
 });
