@@ -174,6 +174,47 @@ describe('FileManager in a browser', () => {
     expect((await api.get('/v1/files?status=deleted')).body.items).toEqual([]);
   });
 
+  it('renames a file in place, and the service keeps the new name', async () => {
+    const api = await client(tenantId, 'alice', ['admin']);
+    // Act
+    await row('notes.txt').getByRole('button', { name: 'Rename notes.txt' }).click();
+    const field = page.getByLabel('New name for “notes.txt”');
+    await field.fill('minutes 2026-12-02.txt');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // Assess: the row shows the new name, the API answers it, the old one is gone.
+    await row('minutes 2026-12-02.txt').waitFor();
+    expect(await row('notes.txt').count()).toBe(0);
+    const id = await row('minutes 2026-12-02.txt').getAttribute('data-file-id');
+    expect((await api.get(`/v1/files/${id}`)).body.originalName).toBe('minutes 2026-12-02.txt');
+    await page.getByText('“notes.txt” renamed to “minutes 2026-12-02.txt”.').waitFor();
+  });
+
+  it('creates a share link with the expiry chosen, and the link downloads the file', async () => {
+    const name = 'minutes 2026-12-02.txt';
+    // Act
+    await row(name)
+      .getByRole('button', { name: `Share link ${name}` })
+      .click();
+    await page.getByLabel(`Link to “${name}” expires after`).selectOption({ label: '1 hour' });
+    await page.getByRole('button', { name: 'Create link' }).click();
+    const url = await page.getByLabel(`Share link for “${name}”`).inputValue();
+    // Assess: a public link of this stack, living an hour, that redirects to the file's bytes.
+    expect(url.startsWith(`${inject('apiUrl')}/v1/shared/`)).toBe(true);
+    const api = await client(tenantId, 'alice', ['admin']);
+    const id = await row(name).getAttribute('data-file-id');
+    const [link] = (await api.get(`/v1/files/${id}/links`)).body.items;
+    const lifetime = Date.parse(link.expiresAt) - Date.parse(link.createdAt);
+    expect(Math.abs(lifetime - 3_600_000)).toBeLessThan(60_000);
+    const shared = await fetch(url, { redirect: 'manual' });
+    expect(shared.status).toBe(302);
+    const bytes = await fetch(shared.headers.get('location') as string);
+    expect(await bytes.text()).toBe('meeting notes\n');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await row(name)
+      .getByRole('button', { name: `Share link ${name}` })
+      .waitFor();
+  });
+
   it('opens the file picker from the keyboard on the drop zone', async () => {
     // The native chooser event is unreliable once earlier tests have used this page, so watch
     // what opens it: a click on the multiple-file input (its default, the dialog, is prevented).

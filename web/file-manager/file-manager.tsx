@@ -1,6 +1,7 @@
 import { type DragEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { createStowageClient } from '../client/stowage-client.js';
 import type { Bucket, StowageFile } from '../client/types.js';
+import { RenameForm, ShareLinkForm } from './file-actions.js';
 import {
   describeRules,
   describeType,
@@ -76,6 +77,8 @@ export function FileManager(props: FileManagerProps) {
   const [uploads, setUploads] = useState<UploadItem[]>([]);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [deleted, setDeleted] = useState<StowageFile[]>([]);
+  /** The row whose rename or share form is open. */
+  const [acting, setActing] = useState<{ fileId: string; action: 'rename' | 'share' } | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const [dragging, setDragging] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
@@ -436,7 +439,28 @@ export function FileManager(props: FileManagerProps) {
               </td>
               <td>{f.uploadedBy === userId ? `you (${userId})` : f.uploadedBy}</td>
               <td className="sfm-actions">
-                {confirming === f.id ? (
+                {acting?.fileId === f.id ? (
+                  acting.action === 'rename' ? (
+                    <RenameForm
+                      client={client}
+                      file={f}
+                      onError={setError}
+                      onAnnounce={setAnnouncement}
+                      onClose={() => setActing(null)}
+                      onRenamed={(renamed) =>
+                        setFiles((list) => list.map((x) => (x.id === renamed.id ? renamed : x)))
+                      }
+                    />
+                  ) : (
+                    <ShareLinkForm
+                      client={client}
+                      file={f}
+                      onError={setError}
+                      onAnnounce={setAnnouncement}
+                      onClose={() => setActing(null)}
+                    />
+                  )
+                ) : confirming === f.id ? (
                   <fieldset className="sfm-confirm">
                     <legend>Delete “{f.originalName}”?</legend>
                     <button type="button" className="sfm-danger" onClick={() => remove(f)} ref={focusOnMount}>
@@ -450,6 +474,12 @@ export function FileManager(props: FileManagerProps) {
                   <>
                     <button type="button" onClick={() => download(f)}>
                       Download<span className="sfm-visually-hidden"> {f.originalName}</span>
+                    </button>{' '}
+                    <button type="button" onClick={() => setActing({ fileId: f.id, action: 'rename' })}>
+                      Rename<span className="sfm-visually-hidden"> {f.originalName}</span>
+                    </button>{' '}
+                    <button type="button" onClick={() => setActing({ fileId: f.id, action: 'share' })}>
+                      Share link<span className="sfm-visually-hidden"> {f.originalName}</span>
                     </button>{' '}
                     <button type="button" onClick={() => setConfirming(f.id)}>
                       Delete<span className="sfm-visually-hidden"> {f.originalName}</span>
