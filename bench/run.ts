@@ -10,6 +10,7 @@ import { imageDecodersBench } from './image-decoders.bench.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { type BenchReport, renderTable } from './lib/report.js';
+import { malwareScanBench } from './malware-scan.bench.js';
 import { previewBench } from './preview.bench.js';
 import { validationBench } from './validation.bench.js';
 import { validationMemoryBench } from './validation-memory.bench.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'bundles', run: bundlesBench },
   { name: 'embedded-s3', run: embeddedS3Bench },
   { name: 'big-upload', run: bigUploadBench },
+  { name: 'malware-scan', run: malwareScanBench },
 ];
 
 function selected(argv: readonly string[]) {
