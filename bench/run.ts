@@ -14,6 +14,7 @@ import { malwareScanBench } from './malware-scan.bench.js';
 import { previewBench } from './preview.bench.js';
 import { validationBench } from './validation.bench.js';
 import { validationMemoryBench } from './validation-memory.bench.js';
+import { webhooksBench } from './webhooks.bench.js';
 
 /**
  * `npm run bench [-- --only name[,name]]`: every benchmark against one local stack. It measures
@@ -29,6 +30,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'embedded-s3', run: embeddedS3Bench },
   { name: 'big-upload', run: bigUploadBench },
   { name: 'malware-scan', run: malwareScanBench },
+  { name: 'webhooks', run: webhooksBench },
 ];
 
 function selected(argv: readonly string[]) {
