@@ -1,9 +1,9 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { locallyBundledCode } from './locally-bundled-code.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -59,19 +59,7 @@ export class PreviewBrowserLayer extends Construct {
       description: 'Stowage preview browser: @sparticuz/chromium and playwright-core (x86_64)',
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       compatibleArchitectures: [lambda.Architecture.X86_64],
-      code: lambda.Code.fromAsset(layerDir, {
-        assetHashType: AssetHashType.OUTPUT,
-        bundling: {
-          // Required by the API, never pulled: local bundling always succeeds or throws.
-          image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
-          local: {
-            tryBundle(outputDir) {
-              buildPreviewBrowserLayer(outputDir, layerDir);
-              return true;
-            },
-          },
-        },
-      }),
+      code: locallyBundledCode(layerDir, (outputDir) => buildPreviewBrowserLayer(outputDir, layerDir)),
     });
   }
 }

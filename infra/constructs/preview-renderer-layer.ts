@@ -1,10 +1,10 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
+import { locallyBundledCode } from './locally-bundled-code.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -111,19 +111,7 @@ export class PreviewRendererLayer extends Construct {
         'Stowage preview render host with pdf.js, @napi-rs/canvas, sharp and libheif (linux-arm64)',
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       compatibleArchitectures: [lambda.Architecture.ARM_64],
-      code: lambda.Code.fromAsset(layerDir, {
-        assetHashType: AssetHashType.OUTPUT,
-        bundling: {
-          // Required by the API, never pulled: local bundling always succeeds or throws.
-          image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
-          local: {
-            tryBundle(outputDir) {
-              buildPreviewRendererLayer(outputDir, layerDir);
-              return true;
-            },
-          },
-        },
-      }),
+      code: locallyBundledCode(layerDir, (outputDir) => buildPreviewRendererLayer(outputDir, layerDir)),
     });
   }
 }

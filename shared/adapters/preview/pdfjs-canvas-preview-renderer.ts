@@ -215,33 +215,31 @@ export function createPdfjsCanvasPreviewRenderer(
     const naturalHeight = (swapped ? meta.width : meta.height) ?? 0;
     checkHeader({ width: naturalWidth, height: naturalHeight }, 'image/png');
     const size = sizeFor(naturalWidth, naturalHeight, Math.min(width, naturalWidth));
-    try {
-      const { data, info } = await source()
+    return thumbnailPng(
+      source()
         .rotate() // EXIF orientation
-        .resize({ width: size.width, height: size.height, fit: 'fill' })
-        .toColourspace('srgb') // CMYK through its ICC profile, 16-bit down to 8
-        .png({ compressionLevel: 6 })
-        .toBuffer({ resolveWithObject: true });
-      deadline.check();
-      return {
-        png: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-        width: info.width,
-        height: info.height,
-      };
-    } catch (error) {
-      throw sharpVerdict(error);
-    }
+        .toColourspace('srgb'), // CMYK through its ICC profile, 16-bit down to 8
+      size,
+      deadline,
+    );
   }
 
   async function renderHeic(bytes: Uint8Array, width: number, deadline: Deadline): Promise<RenderedPreview> {
     const [sharp, picture] = await Promise.all([loadSharp(), decodeHeic(bytes, maxSourcePixels)]);
     deadline.check();
     const size = sizeFor(picture.width, picture.height, Math.min(width, picture.width));
+    const raw = { width: picture.width, height: picture.height, channels: 4 as const };
+    return thumbnailPng(sharp(picture.rgba, { raw, limitInputPixels: maxSourcePixels }), size, deadline);
+  }
+
+  /** A sharp pipeline scaled to the preview's size and written as PNG. */
+  async function thumbnailPng(
+    image: ReturnType<Sharp>,
+    size: { width: number; height: number },
+    deadline: Deadline,
+  ): Promise<RenderedPreview> {
     try {
-      const { data, info } = await sharp(picture.rgba, {
-        raw: { width: picture.width, height: picture.height, channels: 4 },
-        limitInputPixels: maxSourcePixels,
-      })
+      const { data, info } = await image
         .resize({ width: size.width, height: size.height, fit: 'fill' })
         .png({ compressionLevel: 6 })
         .toBuffer({ resolveWithObject: true });
