@@ -1,7 +1,6 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +11,7 @@ import {
   STS_LIMITS,
   TENANT_SESSION_LOG_MESSAGE,
 } from '../../shared/adapters/tenant-scope/tenant-credentials.js';
+import { notifyingAlarm } from './notifying-alarm.js';
 
 export interface ServiceMonitoringProps {
   /** @default - a new topic */
@@ -70,18 +70,8 @@ export class ServiceMonitoring extends Construct {
     super(scope, id);
     this.alarmTopic = props.alarmTopic ?? this.createTopic();
     const namespace = props.metricNamespace ?? `Stowage/${Stack.of(this).stackName}`;
-    const action = new SnsAction(this.alarmTopic);
     const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        alarmDescription: description,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
+      const created = notifyingAlarm(this, alarmId, { metric, description, topic: this.alarmTopic });
       this.alarms.push(created);
       return created;
     };
@@ -201,17 +191,15 @@ export class ServiceMonitoring extends Construct {
       { value: '$.packedPolicySize', statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.PERCENT },
     );
     if (packedPolicySize) {
-      const created = new cloudwatch.Alarm(this, 'TenantSessionNearPackedLimit', {
-        metric: packedPolicySize,
-        alarmDescription: `A tenant STS session used more than ${STS_LIMITS.packedPolicyAlarmPercent} % of STS's packed size limit (PackedPolicySize): longer tags or policies will fail every request of that tenant.`,
-        threshold: STS_LIMITS.packedPolicyAlarmPercent,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      this.alarms.push(created);
+      this.alarms.push(
+        notifyingAlarm(this, 'TenantSessionNearPackedLimit', {
+          metric: packedPolicySize,
+          description: `A tenant STS session used more than ${STS_LIMITS.packedPolicyAlarmPercent} % of STS's packed size limit (PackedPolicySize): longer tags or policies will fail every request of that tenant.`,
+          topic: this.alarmTopic,
+          threshold: STS_LIMITS.packedPolicyAlarmPercent,
+          strictlyAbove: true,
+        }),
+      );
     }
     const fromLogs = (
       metricId: string,

@@ -1,6 +1,5 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge, nagResource } from './nag-acknowledgements.js';
+import { notifyingAlarm } from './notifying-alarm.js';
 import { type StowageFunctions, FUNCTION_ENTRIES as WEBHOOK_ENTRIES } from './stowage-functions.js';
 
 /** A message that fails this often on its own (not a receiver's failure: those are scheduled) is parked. */
@@ -157,18 +157,12 @@ export class WebhookEvents extends Construct {
 
   /** The DLQ's alarm, on the service's alarm topic: deliveries a receiver never took, events never fanned out. */
   public alarmTo(topic: sns.ITopic): cloudwatch.Alarm {
-    const action = new SnsAction(topic);
-    const alarm = new cloudwatch.Alarm(this, 'DeadLetters', {
+    const alarm = notifyingAlarm(this, 'DeadLetters', {
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      alarmDescription:
+      description:
         'Webhook deliveries were dead-lettered (a receiver failed for 24 h or more), or events could not be fanned out.',
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic,
     });
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
     this.deadLetterAlarm = alarm;
     return alarm;
   }
