@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Actor, Role } from '../../shared/domain/model.js';
 import type { Services } from '../../shared/services/index.js';
+import { ErrorResponse } from './schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -50,3 +51,6 @@ export const json = (status: number, body: unknown, headers?: Record<string, str
   headers,
 });
 export const noContent = (): HttpResponse => ({ status: 204 });
+
+/** An error answer of the OpenAPI document: API.md's error body, with what causes it. */
+export const errorAnswer = (description: string) => ({ description, schema: ErrorResponse });

@@ -3,7 +3,7 @@ import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.j
 import { notFound, validationFailed } from '../../shared/domain/errors.js';
 import { normalizeMimePattern } from '../../shared/domain/mime.js';
 import { shareTokenTenant } from '../../shared/services/share-token.js';
-import { json, noContent, type Route, route } from './route.js';
+import { errorAnswer, json, noContent, type Route, route } from './route.js';
 import * as s from './schemas.js';
 import { bucketView, fileView, providerView, shareLinkView } from './views.js';
 import { webhookRoutes } from './webhook-routes.js';
@@ -13,7 +13,7 @@ const pageBody = <T, V>(p: { items: T[]; nextCursor: string | null }, view: (ite
   items: p.items.map(view),
   nextCursor: p.nextCursor,
 });
-const err = (description: string) => ({ description, schema: s.ErrorResponse });
+const err = errorAnswer;
 const common = {
   400: err('Malformed input (VALIDATION_FAILED)'),
   401: err('Missing or invalid token (UNAUTHENTICATED)'),

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { WEBHOOK_LIMITS, type Webhook, type WebhookDelivery } from '../../shared/domain/webhook.js';
-import { json, noContent, type Route, route } from './route.js';
-import { ErrorResponse, Id, PageQuery } from './schemas.js';
+import { errorAnswer, json, noContent, type Route, route } from './route.js';
+import { Id, PageQuery } from './schemas.js';
 
 /** API.md 13.5: the four webhook routes, admin only. Kept beside routes.ts, which lists them. */
 
@@ -56,7 +56,7 @@ const deliveryView = (d: WebhookDelivery) => ({
   lastError: d.lastError,
 });
 
-const err = (description: string) => ({ description, schema: ErrorResponse });
+const err = errorAnswer;
 const common = {
   400: err('Malformed input, or a URL API.md 13.7 refuses (VALIDATION_FAILED)'),
   401: err('Missing or invalid token (UNAUTHENTICATED)'),
