@@ -44,6 +44,7 @@ export async function buildWebAssets(opts: { outdir?: string } = {}): Promise<Ma
         target: ['es2022'],
         minify: true,
         jsx: 'automatic',
+        conditions: ['@stowage/source'],
         define: { 'process.env.NODE_ENV': '"production"' },
         legalComments: 'none',
         write: opts.outdir !== undefined,
