@@ -11,6 +11,7 @@ import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { type BenchReport, renderTable } from './lib/report.js';
 import { malwareScanBench } from './malware-scan.bench.js';
+import { pdfEnginesBench } from './pdf-engines.bench.js';
 import { previewBench } from './preview.bench.js';
 import { validationBench } from './validation.bench.js';
 import { validationMemoryBench } from './validation-memory.bench.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'validation-memory', run: validationMemoryBench },
   { name: 'preview', run: previewBench },
   { name: 'image-decoders', run: imageDecodersBench },
+  { name: 'pdf-engines', run: pdfEnginesBench },
   { name: 'bundles', run: bundlesBench },
   { name: 'embedded-s3', run: embeddedS3Bench },
   { name: 'big-upload', run: bigUploadBench },

@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hasKnownSignature } from '../../shared/domain/content-type-detection.js';
 import { isTextFormat } from '../../shared/domain/text-content.js';
 import { type Client, client, newTenant, sendBytes } from '../support/api.js';
-import { comparePictures, referenceDecodersMissing, referenceRender } from '../support/reference-decoders.js';
+import {
+  comparePictures,
+  MAX_DIFFERENCE,
+  referenceDecodersMissing,
+  referenceRender,
+  sameAspect,
+} from '../support/reference-decoders.js';
 
 /**
  * Issue 11, item 4: every file of the shared corpus (../shared/corpus, real files from public
@@ -204,14 +210,9 @@ const COMMON_IMAGES = new Set([
   'image/heic',
   'image/heif',
 ]);
-/** Thumbnail-size pictures further apart than this (0..1) do not look alike. */
-const MAX_DIFFERENCE = 0.08;
 
 const isPreviewCandidate = (row: Row) =>
   row.valid && (row.trueType === 'application/pdf' || row.trueType.startsWith('image/'));
-
-/** Within 10 %, or both taller than the renderer's ribbon limit (4:1), where it crops. */
-const sameAspect = (a: number, b: number) => Math.abs(a / b - 1) <= 0.1 || (a <= 0.26 && b <= 0.26);
 
 interface PreviewResult {
   row: Row;

@@ -94,3 +94,13 @@ export async function comparePictures(a: Buffer, b: Buffer): Promise<Comparison>
   for (let i = 0; i < x.raw.length; i++) sum += Math.abs((x.raw[i] as number) - (y.raw[i] as number));
   return { difference: sum / (x.raw.length * 255), aspects: [x.aspect, y.aspect] };
 }
+
+/** Thumbnail-size pictures further apart than this (0..1) do not look alike. */
+export const MAX_DIFFERENCE = 0.08;
+
+/** Within 10 %, or both taller than the renderer's ribbon limit (4:1), where it crops. */
+export const sameAspect = (a: number, b: number) => Math.abs(a / b - 1) <= 0.1 || (a <= 0.26 && b <= 0.26);
+
+/** Whether a comparison says the two pictures look alike: close enough, and the same shape. */
+export const looksAlike = ({ difference, aspects }: Comparison) =>
+  difference <= MAX_DIFFERENCE && sameAspect(aspects[0], aspects[1]);
