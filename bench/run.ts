@@ -10,9 +10,11 @@ import { imageDecodersBench } from './image-decoders.bench.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { type BenchReport, renderTable } from './lib/report.js';
+import { createStorageCallLog } from './lib/storage-call-log.js';
 import { malwareScanBench } from './malware-scan.bench.js';
 import { pdfEnginesBench } from './pdf-engines.bench.js';
 import { previewBench } from './preview.bench.js';
+import { storageCallsBench } from './storage-calls.bench.js';
 import { validationBench } from './validation.bench.js';
 import { validationMemoryBench } from './validation-memory.bench.js';
 import { webhooksBench } from './webhooks.bench.js';
@@ -23,6 +25,7 @@ import { webhooksBench } from './webhooks.bench.js';
  */
 const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchReport> }[] = [
   { name: 'initiate-upload', run: initiateUploadBench },
+  { name: 'storage-calls', run: storageCallsBench },
   { name: 'validation', run: validationBench },
   { name: 'validation-memory', run: validationMemoryBench },
   { name: 'preview', run: previewBench },
@@ -58,7 +61,9 @@ async function main(): Promise<number> {
   const dataDir = await mkdtemp(join(tmpdir(), 'stowage-bench-'));
   const started = performance.now();
   progress('starting the local stack (embedded S3, DynamoDB Local in memory)');
+  const storageCalls = createStorageCallLog();
   const stack = await startLocalStack({
+    onStorageCall: storageCalls.observe,
     port: 0,
     dataDir,
     inMemoryDynamo: true,
@@ -71,7 +76,7 @@ async function main(): Promise<number> {
       const benchStarted = performance.now();
       console.log(`\n=== ${bench.name} ===`);
       try {
-        const report = await bench.run({ stack, dataDir, progress });
+        const report = await bench.run({ stack, dataDir, progress, storageCalls });
         for (const table of report.tables) console.log(`\n${renderTable(table)}`);
         if (report.notes.length > 0) console.log(`\n${report.notes.map((n) => `  * ${n}`).join('\n')}`);
         results.push({ name: bench.name, seconds: (performance.now() - benchStarted) / 1000, report });

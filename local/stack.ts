@@ -8,6 +8,7 @@ import type { StowageConfig } from '../functions/lib/config.js';
 import { makeMaintenanceHandler } from '../functions/maintenance/handler.js';
 import { makeProcessUploadHandler } from '../functions/process-upload/handler.js';
 import { createJsonLogger } from '../shared/adapters/json-logger.js';
+import type { StorageCallObserver } from '../shared/adapters/storage-calls.js';
 import { canonicalOrigin } from '../shared/domain/endpoint-rules.js';
 import { objectKeys } from '../shared/domain/keys.js';
 import type { Clock } from '../shared/ports/clock.js';
@@ -38,6 +39,8 @@ export interface LocalStackOptions {
   maintenanceIntervalMs?: number;
   logger?: Logger;
   clock?: Clock;
+  /** Told of every call the service's DynamoDB and S3 clients send (the benchmark counts them). */
+  onStorageCall?: StorageCallObserver;
 }
 
 export interface LocalStack {
@@ -134,7 +137,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
 
     const webhooks = createLocalWebhookPipeline({ logger });
-    const app = compose(config, { logger, clock: opts.clock, onEventRecorded: webhooks.onEventRecorded });
+    const app = compose(config, {
+      logger,
+      clock: opts.clock,
+      onEventRecorded: webhooks.onEventRecorded,
+      onStorageCall: opts.onStorageCall,
+    });
     webhooks.connect(app);
     stops.push(() => webhooks.stop());
     stops.push(async () => {

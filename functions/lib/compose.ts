@@ -31,6 +31,7 @@ import { createRoutedPreviewScheduler } from '../../shared/adapters/preview/rout
 import { createProviderObjectStores } from '../../shared/adapters/provider-object-stores.js';
 import { createS3Client, createS3ObjectStore } from '../../shared/adapters/s3-object-store.js';
 import { createSecretsManagerSecretStore } from '../../shared/adapters/secrets-manager-secret-store.js';
+import { observeStorageCalls, type StorageCallObserver } from '../../shared/adapters/storage-calls.js';
 import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
 import { createStsTenantCredentials } from '../../shared/adapters/tenant-scope/tenant-credentials.js';
 import { routeByTenant } from '../../shared/adapters/tenant-scope/tenant-router.js';
@@ -75,16 +76,23 @@ export function compose(
     resolver?: HostResolver;
     /** The local stack's webhook fan-out, told of each recorded event (AWS uses the table's stream). */
     onEventRecorded?: (tenantId: string, event: AuditEvent) => void;
+    /** Told of every call the service's DynamoDB and S3 clients send (the benchmark counts them). */
+    onStorageCall?: StorageCallObserver;
   } = {},
 ): App {
   const logger = overrides.logger ?? createJsonLogger({ service: 'stowage' });
   // One resolver for the endpoint check at creation and the guard at connect time (tests inject one).
   const resolver = overrides.resolver ?? dnsHostResolver;
-  const dynamo = new DynamoDBClient({
-    region: config.region,
-    ...(config.dynamo.endpoint ? { endpoint: config.dynamo.endpoint } : {}),
-    ...(config.dynamo.credentials ? { credentials: config.dynamo.credentials } : {}),
-  });
+  const observe = overrides.onStorageCall;
+  const dynamo = observeStorageCalls(
+    new DynamoDBClient({
+      region: config.region,
+      ...(config.dynamo.endpoint ? { endpoint: config.dynamo.endpoint } : {}),
+      ...(config.dynamo.credentials ? { credentials: config.dynamo.credentials } : {}),
+    }),
+    'dynamodb',
+    observe,
+  );
   const systemMetadata = withRecordedEventHook(
     createDynamoMetadataStore({
       client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
@@ -92,12 +100,16 @@ export function compose(
     }),
     overrides.onEventRecorded,
   );
-  const s3 = createS3Client({
-    region: config.region,
-    endpoint: config.s3.endpoint ?? undefined,
-    forcePathStyle: config.s3.forcePathStyle,
-    credentials: config.s3.credentials ?? undefined,
-  });
+  const s3 = observeStorageCalls(
+    createS3Client({
+      region: config.region,
+      endpoint: config.s3.endpoint ?? undefined,
+      forcePathStyle: config.s3.forcePathStyle,
+      credentials: config.s3.credentials ?? undefined,
+    }),
+    's3',
+    observe,
+  );
   const systemSecrets =
     config.secrets.kind === 'secrets-manager'
       ? createSecretsManagerSecretStore({
@@ -108,7 +120,7 @@ export function compose(
 
   // The second wall: inside a request, every adapter below answers with its tenant's instance,
   // whose clients hold STS credentials narrowed to that tenant (tenant-scope/).
-  const scoped = tenantScopedFactories(config, logger);
+  const scoped = tenantScopedFactories(config, logger, observe);
   const metadata = routeByTenant({
     system: systemMetadata,
     forTenant: scoped ? (t) => scoped.metadata(t) : () => systemMetadata,
@@ -265,7 +277,7 @@ function lambdaPreviewScheduler(config: StowageConfig, logger: Logger): LambdaPr
  * Builders of one tenant's adapters, with credentials from STS AssumeRole tagged with the tenant
  * (the role's own policy scopes by the tag); null where tenant isolation is off (the local stack, which has no STS).
  */
-function tenantScopedFactories(config: StowageConfig, logger: Logger) {
+function tenantScopedFactories(config: StowageConfig, logger: Logger, observe?: StorageCallObserver) {
   const isolation = config.tenantIsolation;
   if (!isolation) return null;
   // Presigned URLs die with the credentials that signed them: renew well before that.
@@ -294,23 +306,31 @@ function tenantScopedFactories(config: StowageConfig, logger: Logger) {
     metadata: (t: string) =>
       createDynamoMetadataStore({
         client: DynamoDBDocumentClient.from(
-          new DynamoDBClient({
-            region: config.region,
-            credentials: sdkCredentials(t),
-            ...(config.dynamo.endpoint ? { endpoint: config.dynamo.endpoint } : {}),
-          }),
+          observeStorageCalls(
+            new DynamoDBClient({
+              region: config.region,
+              credentials: sdkCredentials(t),
+              ...(config.dynamo.endpoint ? { endpoint: config.dynamo.endpoint } : {}),
+            }),
+            'dynamodb',
+            observe,
+          ),
           { marshallOptions: { removeUndefinedValues: true } },
         ),
         tableName: config.tableName,
       }),
     store: (t: string, bucket: string) =>
       createS3ObjectStore({
-        client: createS3Client({
-          region: config.region,
-          endpoint: config.s3.endpoint ?? undefined,
-          forcePathStyle: config.s3.forcePathStyle,
-          credentials: sdkCredentials(t),
-        }),
+        client: observeStorageCalls(
+          createS3Client({
+            region: config.region,
+            endpoint: config.s3.endpoint ?? undefined,
+            forcePathStyle: config.s3.forcePathStyle,
+            credentials: sdkCredentials(t),
+          }),
+          's3',
+          observe,
+        ),
         bucket,
       }),
     secrets:
