@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { withBucketCache } from '../../shared/adapters/cached-buckets.js';
 import { createClamdMalwareScanner } from '../../shared/adapters/clamd-malware-scanner.js';
 import { dnsHostResolver } from '../../shared/adapters/dns-host-resolver.js';
 import { createDynamoMetadataStore } from '../../shared/adapters/dynamodb/create-dynamo-metadata-store.js';
@@ -121,10 +122,12 @@ export function compose(
   // The second wall: inside a request, every adapter below answers with its tenant's instance,
   // whose clients hold STS credentials narrowed to that tenant (tenant-scope/).
   const scoped = tenantScopedFactories(config, logger, observe);
-  const metadata = routeByTenant({
-    system: systemMetadata,
-    forTenant: scoped ? (t) => scoped.metadata(t) : () => systemMetadata,
-  });
+  const metadata = withBucketCache(
+    routeByTenant({
+      system: systemMetadata,
+      forTenant: scoped ? (t) => scoped.metadata(t) : () => systemMetadata,
+    }),
+  );
   const secrets = routeByTenant({
     system: systemSecrets,
     forTenant: scoped?.secrets ? (t) => scoped.secrets?.(t) ?? systemSecrets : () => systemSecrets,

@@ -62,7 +62,11 @@ export interface BucketRepository {
    * the provider in one transaction. Throws NameTakenError, or NotFoundError for the provider.
    */
   create(tenantId: string, bucket: Bucket): Promise<void>;
-  get(tenantId: string, bucketId: string): Promise<Bucket | null>;
+  /**
+   * Hot paths may be served from a short-lived cache (`withBucketCache`); `fresh` skips it, for
+   * a read-modify-write and for the bucket's own API answers.
+   */
+  get(tenantId: string, bucketId: string, opts?: { fresh?: boolean }): Promise<Bucket | null>;
   list(tenantId: string, page: PageRequest): Promise<Page<Bucket>>;
   /** Writes the whole new bucket; moves the name claim when the name changed (NameTakenError). */
   update(tenantId: string, before: Bucket, after: Bucket): Promise<void>;

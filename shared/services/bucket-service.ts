@@ -81,7 +81,7 @@ export class BucketService {
 
   async get(actor: Actor, bucketId: string): Promise<Bucket> {
     requireRole(actor, 'viewer');
-    return this.require(actor.tenantId, bucketId);
+    return this.require(actor.tenantId, bucketId, { fresh: true });
   }
 
   async list(actor: Actor, page: { limit: number; cursor?: string }): Promise<Page<Bucket>> {
@@ -96,7 +96,7 @@ export class BucketService {
       input.allowedMimeTypes === undefined ? undefined : this.normalizeAllowed(input.allowedMimeTypes);
     const maxFileSize =
       input.maxFileSize === undefined ? undefined : this.checkMaxFileSize(input.maxFileSize);
-    const before = await this.require(actor.tenantId, bucketId);
+    const before = await this.require(actor.tenantId, bucketId, { fresh: true });
     const malwareScan =
       input.malwareScan === undefined
         ? undefined
@@ -128,7 +128,7 @@ export class BucketService {
 
   async delete(actor: Actor, bucketId: string): Promise<void> {
     requireRole(actor, 'admin');
-    const bucket = await this.require(actor.tenantId, bucketId);
+    const bucket = await this.require(actor.tenantId, bucketId, { fresh: true });
     // The index check answers at once for files long listed (and for buckets older than their
     // live-file count); the delete's own condition on that count closes the race with uploads.
     if (await this.deps.metadata.files.bucketHasFiles(actor.tenantId, bucketId))
@@ -149,8 +149,12 @@ export class BucketService {
     });
   }
 
-  async require(tenantId: string, bucketId: string): Promise<Bucket> {
-    const bucket = await this.deps.metadata.buckets.get(tenantId, bucketId);
+  /**
+   * The bucket or NOT_FOUND. Uploads read it through the settings cache; `fresh` reads the table,
+   * for what a change starts from and what the bucket's own routes answer.
+   */
+  async require(tenantId: string, bucketId: string, opts: { fresh?: boolean } = {}): Promise<Bucket> {
+    const bucket = await this.deps.metadata.buckets.get(tenantId, bucketId, opts);
     if (!bucket) throw notFound('The bucket');
     return bucket;
   }

@@ -58,6 +58,8 @@ const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
  */
 export class ValidationService {
   private readonly audit: AuditTrail;
+  /** Validations running in this process, by file: `complete` and the storage event share one. */
+  private readonly inFlight = new Map<string, Promise<ArrivalOutcome>>();
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -84,9 +86,23 @@ export class ValidationService {
     return this.removeStray(address, object, file);
   }
 
-  /** `actor` is the user calling `complete`, or `system` for a storage event. */
-  async validateArrival(file: FileRecord, actor: string): Promise<ArrivalOutcome> {
-    if (file.status !== 'pending') return { kind: 'settled', file };
+  /**
+   * `actor` is the user calling `complete`, or `system` for a storage event. When `complete` and
+   * the storage event reach the same process together (the local stack), the second waits for
+   * the first's outcome instead of reading the object again; across processes (AWS) each
+   * validates and the conditional transition lets one win.
+   */
+  validateArrival(file: FileRecord, actor: string): Promise<ArrivalOutcome> {
+    if (file.status !== 'pending') return Promise.resolve({ kind: 'settled', file });
+    const key = `${file.tenantId}/${file.id}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const validation = this.validatePending(file, actor).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, validation);
+    return validation;
+  }
+
+  private async validatePending(file: FileRecord, actor: string): Promise<ArrivalOutcome> {
     // Its other checks passed already: only the scan is asked for again (a lost job, the sweep).
     if (file.scan === 'pending') return this.scanLater(file);
     const started = Date.now();

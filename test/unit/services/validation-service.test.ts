@@ -397,3 +397,42 @@ describe('ValidationService.onObjectCreated of objects no pending file waits for
     expect(await validation.onObjectCreated(created('"v-etag"', 'v-1'))).toMatchObject({ kind: 'active' });
   });
 });
+
+describe('ValidationService: complete and the storage event together (issue 14)', () => {
+  it('reads the object once when both ask for the same file at the same time, and both get its outcome', async () => {
+    // Prepare: a store that counts HEADs and answers slowly enough for the two to overlap.
+    const { store } = bigObjectStore(1024);
+    let heads = 0;
+    const slowHead = store.head.bind(store);
+    store.head = async (key: string) => {
+      heads++;
+      await new Promise((done) => setTimeout(done, 20));
+      return slowHead(key);
+    };
+    const { validation, events } = validationWith(store, [true, true]);
+    // Act
+    const [fromComplete, fromEvent] = await Promise.all([
+      validation.validateArrival(pendingFile(1024), 'alice'),
+      validation.validateArrival(pendingFile(1024), 'system'),
+    ]);
+    // Assess
+    expect(heads).toBe(1);
+    expect(fromComplete).toMatchObject({ kind: 'active' });
+    expect(fromEvent).toEqual(fromComplete);
+    expect(events.filter((e) => e.type === 'upload.completed')).toHaveLength(1);
+  });
+
+  it('validates again once the first validation has finished (a later delivery is not served a stale outcome)', async () => {
+    const { store } = bigObjectStore(1024);
+    let heads = 0;
+    const head = store.head.bind(store);
+    store.head = async (key: string) => {
+      heads++;
+      return head(key);
+    };
+    const { validation } = validationWith(store, [true, false]);
+    await validation.validateArrival(pendingFile(1024), 'alice');
+    await validation.validateArrival(pendingFile(1024), 'system');
+    expect(heads).toBe(2);
+  });
+});
