@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from 'zod';
 import { runAsTenant } from '../../shared/adapters/tenant-scope/tenant-context.js';
 import { requireRole } from '../../shared/domain/access.js';
 import { StowageError, validationFailed } from '../../shared/domain/errors.js';
@@ -204,8 +204,5 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
     })),
   });
 }
-
-/** A request whose body is not an object where one is expected gets the same 400 as any other. */
-export const isZodError = (error: unknown): error is z.ZodError => error instanceof z.ZodError;
 
 export type ApiResult = APIGatewayProxyStructuredResultV2;

@@ -17,8 +17,6 @@ export interface StowageConfig {
     endpoint: string | null;
     forcePathStyle: boolean;
     credentials: { accessKeyId: string; secretAccessKey: string } | null;
-    /** An endpoint browsers use for presigned URLs, when it differs from the server's. */
-    publicEndpoint: string | null;
   };
   dynamo: {
     endpoint: string | null;
@@ -207,7 +205,6 @@ export function readConfig(env: Env): StowageConfig {
       endpoint,
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== null),
       credentials: pair(env, 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'),
-      publicEndpoint: env.S3_PUBLIC_ENDPOINT || null,
     },
     dynamo: {
       endpoint: env.DYNAMODB_ENDPOINT || null,

@@ -35,14 +35,11 @@ import {
 } from '../ports/object-store.js';
 
 export interface S3ObjectStoreOptions {
-  /** Client for calls made by the service itself. */
-  client: S3Client;
   /**
-   * Client for presigned URLs, when browsers reach storage at another endpoint than the service
-   * does. Must be built with `requestChecksumCalculation: 'WHEN_REQUIRED'` (see `createS3Client`).
-   * @default client
+   * Client for the service's calls and its presigned URLs. Must be built with
+   * `requestChecksumCalculation: 'WHEN_REQUIRED'` (see `createS3Client`).
    */
-  presignClient?: S3Client;
+  client: S3Client;
   bucket: string;
 }
 
@@ -123,13 +120,12 @@ const anonymous = {
 /** The `ObjectStore` port over one bucket of AWS S3, MinIO or the embedded store. */
 export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   const { client, bucket } = opts;
-  const presignClient = opts.presignClient ?? client;
   let presignClientChecked: Promise<void> | undefined;
 
   /** Fails fast on a client that would put an empty-body checksum into every upload URL. */
   const checkedPresignClient = async (): Promise<S3Client> => {
     presignClientChecked ??= (async () => {
-      const mode = await presignClient.config.requestChecksumCalculation();
+      const mode = await client.config.requestChecksumCalculation();
       if (mode !== 'WHEN_REQUIRED') {
         throw new ObjectStoreError(
           `The presigning S3 client uses requestChecksumCalculation '${mode}': S3 would refuse ` +
@@ -138,7 +134,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       }
     })();
     await presignClientChecked;
-    return presignClient;
+    return client;
   };
 
   const send = async <T>(operation: string, key: string | null, call: () => Promise<T>): Promise<T> => {

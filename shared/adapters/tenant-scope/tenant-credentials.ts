@@ -95,9 +95,3 @@ export function createStsTenantCredentials(opts: StsTenantCredentialsOptions): T
     return fresh;
   };
 }
-
-/** Where no STS exists (the local stack): every tenant gets the same static credentials. */
-export const staticTenantCredentials =
-  (credentials: AwsCredentialIdentity): TenantCredentialsProvider =>
-  async () =>
-    credentials;
