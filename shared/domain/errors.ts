@@ -74,5 +74,3 @@ export const previewNotSupported = (mimeType: string) =>
   new StowageError('PREVIEW_NOT_SUPPORTED', `Files of type ${mimeType} have no preview.`, { mimeType });
 export const previewFailed = (reason: string) =>
   new StowageError('PREVIEW_FAILED', `The preview could not be rendered (${reason}).`, { reason });
-export const internal = (cause?: unknown) =>
-  new StowageError('INTERNAL', 'An internal error occurred.', undefined, { cause });
