@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { METADATA_KEY_PATTERN, METADATA_LIMITS } from '../../shared/domain/file-metadata.js';
+import { FILE_STATUSES } from '../../shared/domain/file-state.js';
 import { ID_PATTERN, USER_ID_PATTERN } from '../../shared/domain/ids.js';
+import { MALWARE_SCAN_MODES, SCAN_STATUSES } from '../../shared/domain/malware-scan.js';
+import { GRANT_ACCESS } from '../../shared/domain/model.js';
 import { SHARE_LINK_LIMITS } from '../../shared/domain/share-link.js';
 
 /**
@@ -42,7 +45,7 @@ export const CreateProviderBody = z
 const MimeList = z.array(z.string().max(255)).max(100);
 const RetentionDays = z.int().min(0).max(3650);
 /** API.md 13.6: files of a `required` bucket stay pending until the malware scanner answers. */
-const MalwareScan = z.enum(['off', 'required']);
+const MalwareScan = z.enum(MALWARE_SCAN_MODES);
 
 export const CreateBucketBody = z
   .strictObject({
@@ -134,7 +137,7 @@ export const CreateShareLinkBody = z
   })
   .meta({ id: 'CreateShareLinkRequest' });
 
-export const GrantBody = z.strictObject({ access: z.enum(['read', 'write']) }).meta({ id: 'GrantRequest' });
+export const GrantBody = z.strictObject({ access: z.enum(GRANT_ACCESS) }).meta({ id: 'GrantRequest' });
 
 export const QuotaBody = z.strictObject({ limitBytes: Size.nullable() }).meta({ id: 'SetQuotaRequest' });
 
@@ -143,7 +146,7 @@ const Cursor = z.string().max(4096).optional();
 
 export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor });
 
-export const FileStatusSchema = z.enum(['pending', 'active', 'rejected', 'deleted']);
+export const FileStatusSchema = z.enum(FILE_STATUSES);
 
 /** `metadata.KEY=value`, at most one per request (API.md 13.3); any other unknown name is 400. */
 const METADATA_QUERY = /^metadata\.(.*)$/;
@@ -299,7 +302,7 @@ export const FileView = z
      * API.md 13.6, only on files of a bucket with `malwareScan: required`: `pending` until the
      * scanner answers, then `clean` (active), `infected` (MALWARE_DETECTED) or `failed` (SCAN_FAILED).
      */
-    scan: z.enum(['pending', 'clean', 'infected', 'failed']).optional(),
+    scan: z.enum(SCAN_STATUSES).optional(),
     metadata: z.record(z.string(), z.string()),
   })
   .meta({ id: 'File' });
@@ -380,7 +383,7 @@ export const GrantView = z
     entityType: Id,
     entityId: Id,
     userId: z.string(),
-    access: z.enum(['read', 'write']),
+    access: z.enum(GRANT_ACCESS),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -1,6 +1,7 @@
 import { conflict } from './errors.js';
 
-export type FileStatus = 'pending' | 'active' | 'rejected' | 'deleted';
+export const FILE_STATUSES = ['pending', 'active', 'rejected', 'deleted'] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
 
 export type RejectionReason =
   | 'FILE_TOO_LARGE'

@@ -148,11 +148,15 @@ export interface AuditEvent {
   details: Record<string, unknown>;
 }
 
+/** What a grant on an entity lets its user do with the entity's files (API.md section 8). */
+export const GRANT_ACCESS = ['read', 'write'] as const;
+export type GrantAccess = (typeof GRANT_ACCESS)[number];
+
 export interface Grant {
   entityType: string;
   entityId: string;
   userId: string;
-  access: 'read' | 'write';
+  access: GrantAccess;
   createdAt: string;
   updatedAt: string;
 }
