@@ -18,8 +18,8 @@ import {
   slowestFirst,
   TRANSIENT,
 } from '../support/faults/scenario.js';
-import { objectCreatedMessage, sqsBatch } from '../support/faults/storage-events.js';
 import { uploaded } from '../support/faults/uploads.js';
+import { objectCreatedMessage, sqsBatch } from '../support/s3-events.js';
 import { CSV, PNG_1x1 } from '../support/samples.js';
 
 /**

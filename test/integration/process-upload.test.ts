@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { S3EventRecord, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createdObjectsOf, makeProcessUploadHandler } from '../../functions/process-upload/handler.js';
@@ -13,6 +12,7 @@ import type { Logger } from '../../shared/ports/logger.js';
 import type { ObjectStoreResolver } from '../../shared/ports/object-store.js';
 import { ValidationService } from '../../shared/services/validation-service.js';
 import { newTenant, sendBytes } from '../support/api.js';
+import { objectCreatedMessage, s3EventRecord, sqsBatch, sqsMessage } from '../support/s3-events.js';
 import { CSV, minimalPdf, PNG_1x1 } from '../support/samples.js';
 import { composeSecondApp, embeddedS3Client, type SecondApp, storeBucket } from '../support/second-app.js';
 
@@ -43,58 +43,11 @@ beforeAll(async () => {
   handler = makeProcessUploadHandler({ validation: second.app.services.validation, logger: capturingLogger });
 });
 
-/** What S3 puts in a notification: the key form-urlencoded, a space as `+`. */
-function s3Record(
-  key: string,
-  eventName = 'ObjectCreated:Put',
-  bucketName = second.uploadsBucket,
-): S3EventRecord {
-  const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-  return {
-    eventVersion: '2.1',
-    eventSource: 'aws:s3',
-    awsRegion: 'us-east-1',
-    eventTime: new Date().toISOString(),
-    eventName,
-    userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
-    requestParameters: { sourceIPAddress: '127.0.0.1' },
-    responseElements: { 'x-amz-request-id': 'REQ', 'x-amz-id-2': 'ID2' },
-    s3: {
-      s3SchemaVersion: '1.0',
-      configurationId: 'upload-events',
-      bucket: {
-        name: bucketName,
-        ownerIdentity: { principalId: 'OWNER' },
-        arn: `arn:aws:s3:::${bucketName}`,
-      },
-      object: { key: encoded, size: 0, eTag: '', sequencer: '0055AED6DCD90281E5' },
-    },
-  } satisfies S3EventRecord;
-}
-
-/** One SQS message as the S3 → SQS notification delivers it: one record per body. */
-function sqsMessage(body: string, messageId = randomUUID()): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: randomUUID(),
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:upload-events',
-    awsRegion: 'us-east-1',
-  };
-}
-
+const s3Record = (key: string, eventName?: string, bucketName = second.uploadsBucket) =>
+  s3EventRecord({ bucket: bucketName, key, eventName });
 const eventFor = (key: string, eventName?: string) =>
-  sqsMessage(JSON.stringify({ Records: [s3Record(key, eventName)] }));
-const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+  objectCreatedMessage(second.uploadsBucket, key, eventName);
+const batch = sqsBatch;
 
 /** A pending upload whose bytes are already in storage (their event not yet delivered). */
 async function uploaded(bytes: Buffer, contentType: string, name = 'file'): Promise<FileRecord> {
