@@ -124,10 +124,12 @@ function prebuildAssets(): void {
     const template = app.synth().getStackByName(stack.stackName).template as {
       Resources: Record<string, { Type: string; Properties: Record<string, { S3Key?: string }> }>;
     };
-    const assetOf = (s3Key: string | undefined) => {
+    /** The asset's content hash: its S3 key is `<hash>.zip`, its folder `asset.<hash>`. */
+    const hashOf = (s3Key: string | undefined) => {
       if (!s3Key) throw new Error('a Stowage function or layer has no code asset');
-      return path.join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+      return s3Key.replace(/\.zip$/, '');
     };
+    const assetOf = (hash: string) => path.join(outdir, `asset.${hash}`);
     const assets = path.join(DIST, 'assets');
     const manifest: PrebuiltManifest = { functions: {}, layers: {} };
     for (const resource of Object.values(template.Resources)) {
@@ -136,8 +138,9 @@ function prebuildAssets(): void {
       const entry = /^Stowage \w+ \((.+)\)$/.exec(String(resource.Properties.Description ?? ''))?.[1];
       if (!entry) continue;
       const folder = `functions/${path.basename(path.dirname(entry))}`;
-      cpSync(assetOf(resource.Properties.Code?.S3Key), path.join(assets, folder), { recursive: true });
-      manifest.functions[entry] = folder;
+      const hash = hashOf(resource.Properties.Code?.S3Key);
+      cpSync(assetOf(hash), path.join(assets, folder), { recursive: true });
+      manifest.functions[entry] = { folder, hash };
     }
     const layers = {
       [PREVIEW_RENDERER_LAYER]: service.functions.previewRenderer.layer,
@@ -147,15 +150,16 @@ function prebuildAssets(): void {
       const logicalId = stack.getLogicalId(layer.node.defaultChild as never);
       const folder = `layers/${name}`;
       const to = path.join(assets, folder);
-      cpSync(assetOf(template.Resources[logicalId]?.Properties.Content?.S3Key), to, { recursive: true });
+      const hash = hashOf(template.Resources[logicalId]?.Properties.Content?.S3Key);
+      cpSync(assetOf(hash), to, { recursive: true });
       // npm packs no node_modules folder; the construct renames it back at synthesis.
       const packages = path.join(to, 'nodejs', PACKED_NODE_MODULES);
       rmSync(path.join(to, 'nodejs', 'node_modules', '.bin'), { recursive: true, force: true });
       renameSync(path.join(to, 'nodejs', 'node_modules'), packages);
-      manifest.layers[name] = folder;
+      manifest.layers[name] = { folder, hash };
     }
     writeFileSync(path.join(assets, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const folder of [...Object.values(manifest.functions), ...Object.values(manifest.layers)])
+    for (const { folder } of [...Object.values(manifest.functions), ...Object.values(manifest.layers)])
       console.log(`dist/assets/${folder} ${mib(sizeOf(path.join(assets, folder)))}`);
     console.log(`dist/assets ${mib(sizeOf(assets))}`);
   } finally {

@@ -13,9 +13,20 @@ import { locallyBundledCode } from './locally-bundled-code.js';
  */
 export interface PrebuiltManifest {
   /** Entry point (`functions/api/handler.ts`) → its bundle folder under assets/ (holds `index.mjs`). */
-  readonly functions: Record<string, string>;
+  readonly functions: Record<string, PrebuiltAsset>;
   /** Layer name (`preview-renderer`) → its folder under assets/ (holds `nodejs/`). */
-  readonly layers: Record<string, string>;
+  readonly layers: Record<string, PrebuiltAsset>;
+}
+
+export interface PrebuiltAsset {
+  /** Relative to assets/. */
+  readonly folder: string;
+  /**
+   * The content hash CDK gave the asset when it was built from the sources: used as the asset
+   * hash, so a consumer's synthesis hashes none of the 150 MB again and an unchanged bundle or
+   * layer publishes nothing new.
+   */
+  readonly hash: string;
 }
 
 /** npm never packs a folder named node_modules: a prebuilt layer ships its packages under this name. */
@@ -40,27 +51,31 @@ export function hasEntry(entry: string): boolean {
 
 /** The prebuilt bundle of an entry point, with the handler NodejsFunction would have named. */
 export function prebuiltFunctionCode(entry: string): { code: lambda.Code; handler: string } {
-  const folder = prebuilt?.functions[entry];
-  if (!folder)
+  const asset = prebuilt?.functions[entry];
+  if (!asset)
     throw new Error(
       `@stowage/cdk ships no bundle for ${entry}; this version deploys ${Object.keys(prebuilt?.functions ?? {}).join(', ')}.`,
     );
-  return { code: lambda.Code.fromAsset(path.join(ASSETS_DIR, folder)), handler: 'index.handler' };
+  return {
+    code: lambda.Code.fromAsset(path.join(ASSETS_DIR, asset.folder), { assetHash: asset.hash }),
+    handler: 'index.handler',
+  };
 }
 
-/**
- * A prebuilt layer, staged at synthesis with its packages back under `nodejs/node_modules`.
- * The asset hash is the output's, as in the repository, so the same files publish no new version.
- */
+/** A prebuilt layer, staged at synthesis with its packages back under `nodejs/node_modules`. */
 export function prebuiltLayerCode(name: string): lambda.Code {
-  const folder = prebuilt?.layers[name];
-  if (!folder) throw new Error(`@stowage/cdk ships no ${name} layer.`);
-  const source = path.join(ASSETS_DIR, folder);
-  return locallyBundledCode(source, (outputDir) => {
-    cpSync(source, outputDir, { recursive: true });
-    renameSync(
-      path.join(outputDir, 'nodejs', PACKED_NODE_MODULES),
-      path.join(outputDir, 'nodejs', 'node_modules'),
-    );
-  });
+  const asset = prebuilt?.layers[name];
+  if (!asset) throw new Error(`@stowage/cdk ships no ${name} layer.`);
+  const source = path.join(ASSETS_DIR, asset.folder);
+  return locallyBundledCode(
+    source,
+    (outputDir) => {
+      cpSync(source, outputDir, { recursive: true });
+      renameSync(
+        path.join(outputDir, 'nodejs', PACKED_NODE_MODULES),
+        path.join(outputDir, 'nodejs', 'node_modules'),
+      );
+    },
+    asset.hash,
+  );
 }
