@@ -1,11 +1,12 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { prebuilt, prebuiltLayerCode, REPO_ROOT } from './code-assets.js';
 import { locallyBundledCode } from './locally-bundled-code.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The layer's name in the package's prebuilt assets (code-assets.ts). */
+export const PREVIEW_BROWSER_LAYER = 'preview-browser';
 
 /** The npm project whose linux-x64 `node_modules` the layer ships (`npm run layer:preview-browser`). */
 export const PREVIEW_BROWSER_LAYER_DIR = path.join(REPO_ROOT, 'layers', 'preview-browser');
@@ -40,7 +41,7 @@ export function buildPreviewBrowserLayer(outputDir: string, layerDir = PREVIEW_B
 }
 
 export interface PreviewBrowserLayerProps {
-  /** @default the linux-x64 packages of layers/preview-browser */
+  /** @default the linux-x64 packages of layers/preview-browser (installed: the prebuilt layer) */
   readonly layerDir?: string;
 }
 
@@ -55,11 +56,15 @@ export class PreviewBrowserLayer extends Construct {
   constructor(scope: Construct, id: string, props: PreviewBrowserLayerProps = {}) {
     super(scope, id);
     const layerDir = props.layerDir ?? PREVIEW_BROWSER_LAYER_DIR;
+    const code =
+      prebuilt && !props.layerDir
+        ? prebuiltLayerCode(PREVIEW_BROWSER_LAYER)
+        : locallyBundledCode(layerDir, (outputDir) => buildPreviewBrowserLayer(outputDir, layerDir));
     this.layer = new lambda.LayerVersion(this, 'Layer', {
       description: 'Stowage preview browser: @sparticuz/chromium and playwright-core (x86_64)',
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       compatibleArchitectures: [lambda.Architecture.X86_64],
-      code: locallyBundledCode(layerDir, (outputDir) => buildPreviewBrowserLayer(outputDir, layerDir)),
+      code,
     });
   }
 }

@@ -1,12 +1,13 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
+import { prebuilt, prebuiltLayerCode, REPO_ROOT } from './code-assets.js';
 import { locallyBundledCode } from './locally-bundled-code.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The layer's name in the package's prebuilt assets (code-assets.ts). */
+export const PREVIEW_RENDERER_LAYER = 'preview-renderer';
 
 /** The npm project whose linux-arm64 `node_modules` the layer ships (`npm run layer:preview-renderer`). */
 export const PREVIEW_RENDERER_LAYER_DIR = path.join(REPO_ROOT, 'layers', 'preview-renderer');
@@ -74,6 +75,9 @@ export function buildPreviewRendererLayer(outputDir: string, layerDir = PREVIEW_
     recursive: true,
     filter: (source) => shipped(path.relative(from, source)),
   });
+  // Loaded here, not at the top: installed from the package the layer is prebuilt, and the
+  // construct must load without esbuild (a development tool of this repository only).
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   buildSync({
     entryPoints: [path.join(REPO_ROOT, 'shared', 'adapters', 'preview', 'render-host.ts')],
     outfile: path.join(outputDir, 'nodejs', 'render-host.mjs'),
@@ -89,7 +93,7 @@ export function buildPreviewRendererLayer(outputDir: string, layerDir = PREVIEW_
 }
 
 export interface PreviewRendererLayerProps {
-  /** @default the linux-arm64 packages of layers/preview-renderer */
+  /** @default the linux-arm64 packages of layers/preview-renderer (installed: the prebuilt layer) */
   readonly layerDir?: string;
 }
 
@@ -106,12 +110,16 @@ export class PreviewRendererLayer extends Construct {
   constructor(scope: Construct, id: string, props: PreviewRendererLayerProps = {}) {
     super(scope, id);
     const layerDir = props.layerDir ?? PREVIEW_RENDERER_LAYER_DIR;
+    const code =
+      prebuilt && !props.layerDir
+        ? prebuiltLayerCode(PREVIEW_RENDERER_LAYER)
+        : locallyBundledCode(layerDir, (outputDir) => buildPreviewRendererLayer(outputDir, layerDir));
     this.layer = new lambda.LayerVersion(this, 'Layer', {
       description:
         'Stowage preview render host with pdf.js, @napi-rs/canvas, sharp and libheif (linux-arm64)',
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       compatibleArchitectures: [lambda.Architecture.ARM_64],
-      code: locallyBundledCode(layerDir, (outputDir) => buildPreviewRendererLayer(outputDir, layerDir)),
+      code,
     });
   }
 }

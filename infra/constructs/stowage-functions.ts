@@ -1,18 +1,15 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { hasEntry, prebuilt, prebuiltFunctionCode, REPO_ROOT } from './code-assets.js';
 import { previewSchedulingEnvironment } from './function-environment.js';
 import { acknowledge } from './nag-acknowledgements.js';
 import { PreviewBrowserLayer } from './preview-browser-layer.js';
 import { PreviewRendererLayer } from './preview-renderer-layer.js';
-
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** One Lambda per entry point in functions/ (test/unit/infra checks the folder against this list). */
 export const FUNCTION_ENTRIES = {
@@ -36,11 +33,9 @@ export const OPTIONAL_FUNCTION_ENTRIES = {
   malwareScanResult: 'functions/malware-scan-result/handler.ts',
 } as const;
 
-const exists = (entry: string) => existsSync(path.join(REPO_ROOT, entry));
-
 /** Every entry point this checkout deploys: the fixed ones and the optional ones present. */
 export function deployedEntries(): string[] {
-  return [...Object.values(FUNCTION_ENTRIES), ...Object.values(OPTIONAL_FUNCTION_ENTRIES).filter(exists)];
+  return [...Object.values(FUNCTION_ENTRIES), ...Object.values(OPTIONAL_FUNCTION_ENTRIES).filter(hasEntry)];
 }
 
 /** Left out of the bundles: see BUNDLING. */
@@ -76,6 +71,21 @@ const BUNDLING: nodejs.BundlingOptions = {
     "import { createRequire as __stowageCreateRequire } from 'node:module'; const require = __stowageCreateRequire(import.meta.url);",
   logLevel: nodejs.LogLevel.WARNING,
 };
+
+/**
+ * In the repository: the entry point, bundled at synthesis. Installed from the package: the
+ * bundle built from it when the package was packed (code-assets.ts).
+ */
+function codeOf(entry: string): nodejs.NodejsFunctionProps {
+  if (prebuilt) return prebuiltFunctionCode(entry);
+  return {
+    entry: path.join(REPO_ROOT, entry),
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    bundling: BUNDLING,
+  };
+}
 
 /** What one function needs beyond the shared settings. */
 export type FunctionOptions = Pick<
@@ -209,7 +219,7 @@ export class StowageFunctions extends Construct {
     this.grantInvoke(this.renderPreviewBrowser, [this.api, this.processUpload]);
 
     const checksumEntry = props.checksumEntry ?? OPTIONAL_FUNCTION_ENTRIES.verifyChecksum;
-    if (props.checksumFunction ?? exists(checksumEntry)) {
+    if (props.checksumFunction ?? hasEntry(checksumEntry)) {
       // Reads a whole object (up to 5 TiB by S3's limits, 5 GiB by default): the longest
       // timeout Lambda has, far from any request; asynchronous, so Lambda retries it twice.
       this.verifyChecksum = this.addFunction('VerifyChecksum', checksumEntry, {
@@ -222,7 +232,7 @@ export class StowageFunctions extends Construct {
       for (const fn of callers) fn.addEnvironment('CHECKSUM_FUNCTION_NAME', this.verifyChecksum.functionName);
       this.grantInvoke(this.verifyChecksum, callers);
     }
-    if (exists(OPTIONAL_FUNCTION_ENTRIES.malwareScanResult))
+    if (hasEntry(OPTIONAL_FUNCTION_ENTRIES.malwareScanResult))
       // Reads the first bytes and settles one file per event; quarantine copies take the longest.
       this.malwareScanResult = this.addFunction(
         'MalwareScanResult',
@@ -284,16 +294,12 @@ export class StowageFunctions extends Construct {
       ...options,
       tracing,
       description: `Stowage ${id} (${entry})`,
-      entry: path.join(REPO_ROOT, entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      ...codeOf(entry),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: options.architecture ?? lambda.Architecture.ARM_64,
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      bundling: BUNDLING,
     });
     acknowledge(
       fn,

@@ -91,7 +91,8 @@ export class StowageIdentity extends Construct {
     this.jwtIssuer =
       pool instanceof cognito.UserPool
         ? pool.userPoolProviderUrl
-        : `https://cognito-idp.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/${pool.userPoolId}`;
+        : // The pool's own region: one imported by ARN may live in another region than the stack.
+          `https://cognito-idp.${pool.env.region}.${Stack.of(this).urlSuffix}/${pool.userPoolId}`;
     // Cognito puts custom attributes and groups into ID tokens: clients send the ID token.
     this.tenantClaim = props.tenantClaim ?? 'custom:tenant_id';
     this.rolesClaim = props.rolesClaim ?? 'cognito:groups';

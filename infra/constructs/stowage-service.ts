@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { objectKeys } from '../../shared/domain/keys.js';
 import { grantDirectData, grantMaintenanceData } from './function-data-grants.js';
@@ -94,6 +95,10 @@ export class StowageService extends Construct {
 
   constructor(scope: Construct, id: string, props: StowageServiceProps = {}) {
     super(scope, id);
+    // Within this construct only, whatever the app's cdk.json says: log delivery to the access
+    // log bucket is granted by its bucket policy, not by an ACL (ACLs stay disabled). Without
+    // it a new app's default flags fail synthesis (LogDeliveryWrite needs ObjectWriter).
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const allowedOrigins = props.allowedOrigins ?? ['*'];
