@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mintDevToken } from '../../local/dev-token.js';
 import { client, newTenant } from '../support/api.js';
+import { launchBrowser } from '../support/browser.js';
 import {
   installedManifest,
   type PackedWorkspace,
@@ -154,5 +155,38 @@ console.log(JSON.stringify({ resolved: import.meta.resolve('@stowage/client'), f
     expect(out.text).toBe('hello from an installed package');
     expect(out.progress).toEqual([0, 31]);
     expect((await admin.get(`/v1/files/${out.file.id}`)).body.status).toBe('active');
+  });
+
+  it('imports unbundled in Chromium, module by module, and uploads through XMLHttpRequest', async () => {
+    // Prepare: the installed dist/ served as plain files next to the API (same origin), no bundler.
+    const tenantId = newTenant('pkgb');
+    const admin = await client(tenantId, 'root', ['admin']);
+    const bucketId = (await admin.post('/v1/buckets', { name: 'Browser' })).body.id as string;
+    const token = await mintDevToken({ tenantId, userId: 'alice', roles: ['member'] });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const served: string[] = [];
+      await page.route(`${inject('apiUrl')}/installed/**`, async (route) => {
+        const path = new URL(route.request().url()).pathname.slice('/installed/'.length);
+        served.push(path);
+        await route.fulfill({ contentType: 'text/javascript', body: await readFile(join(pkgDir, path)) });
+      });
+      await page.goto(`${inject('apiUrl')}/`);
+      // Act: a string, so the test runner's transform leaves the page's import() alone.
+      const file = (await page.evaluate(`(async () => {
+        const { createStowageClient } = await import('/installed/dist/index.js');
+        const stowage = createStowageClient({ baseUrl: location.origin, getToken: () => ${JSON.stringify(token)} });
+        return stowage.upload(new Blob(['from the browser'], { type: 'text/plain' }), {
+          bucketId: ${JSON.stringify(bucketId)}, filename: 'browser.txt',
+        });
+      })()`)) as { id: string; status: string; size: number };
+      // Assess
+      expect(file).toMatchObject({ status: 'active', size: 16 });
+      expect(served).toContain('dist/upload.js');
+      expect((await admin.get(`/v1/files/${file.id}`)).body.originalName).toBe('browser.txt');
+    } finally {
+      await browser.close();
+    }
   });
 });
