@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { startLocalStack } from '../local/stack.js';
 import { bigUploadBench } from './big-upload.bench.js';
 import { bundlesBench } from './bundles.bench.js';
+import { clientBundleBench } from './client-bundle.bench.js';
 import { embeddedS3Bench } from './embedded-s3.bench.js';
 import { imageDecodersBench } from './image-decoders.bench.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
@@ -32,6 +33,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'image-decoders', run: imageDecodersBench },
   { name: 'pdf-engines', run: pdfEnginesBench },
   { name: 'bundles', run: bundlesBench },
+  { name: 'client-bundle', run: clientBundleBench },
   { name: 'embedded-s3', run: embeddedS3Bench },
   { name: 'big-upload', run: bigUploadBench },
   { name: 'malware-scan', run: malwareScanBench },

@@ -1,50 +1,52 @@
-import type { z } from 'zod';
-import type * as s from '../../functions/api/schemas.js';
-import type * as w from '../../functions/api/webhook-routes.js';
+import type { components, operations } from './api-types.js';
 
 /**
- * The API's types, inferred from the same zod schemas that validate requests and generate the
- * OpenAPI document. Type-only imports: no zod code reaches the browser bundle.
+ * The API's types under the names the client uses, taken from ./api-types.ts: generated from the
+ * OpenAPI document the service serves (`npm run generate:client`), so they follow the zod schemas
+ * that validate requests, and the package imports nothing outside itself.
  */
-export type StowageFile = z.infer<typeof s.FileView>;
+type Schemas = components['schemas'];
+type QueryOf<K extends keyof operations> = NonNullable<operations[K]['parameters']['query']>;
+
+export type StowageFile = Schemas['File'];
 export type FileStatus = StowageFile['status'];
 export type RejectionReason = NonNullable<StowageFile['rejectionReason']>;
-export type EntityRef = z.infer<typeof s.EntityRef>;
-export type Bucket = z.infer<typeof s.BucketView>;
-export type Provider = z.infer<typeof s.ProviderView>;
-export type Quota = z.infer<typeof s.QuotaView>;
-export type AuditEvent = z.infer<typeof s.EventView>;
-export type Grant = z.infer<typeof s.GrantView>;
-export type Preview = z.infer<typeof s.PreviewView>;
-export type PreviewMetrics = z.infer<typeof s.PreviewMetricsView>;
-export type Download = z.infer<typeof s.DownloadView>;
-export type UploadInstructions = z.infer<typeof s.UploadInstructionsView>;
-export type InitiatedUpload = z.infer<typeof s.InitiateUploadView>;
-export type ShareLink = z.infer<typeof s.ShareLinkView>;
-export type CreatedShareLink = z.infer<typeof s.CreatedShareLinkView>;
-export type CreateShareLinkRequest = z.input<typeof s.CreateShareLinkBody>;
-export type Webhook = z.infer<typeof w.WebhookView>;
-export type CreatedWebhook = z.infer<typeof w.CreatedWebhookView>;
-export type WebhookDelivery = z.infer<typeof w.DeliveryView>;
-export type CreateWebhookRequest = z.input<typeof w.CreateWebhookBody>;
-export type ApiErrorBody = z.infer<typeof s.ErrorResponse>;
+export type EntityRef = Schemas['EntityRef'];
+export type Bucket = Schemas['Bucket'];
+export type Provider = Schemas['Provider'];
+export type Quota = Schemas['Quota'];
+export type AuditEvent = Schemas['Event'];
+export type Grant = Schemas['Grant'];
+export type Preview = Schemas['Preview'];
+export type PreviewMetrics = Schemas['PreviewMetrics'];
+export type Download = Schemas['Download'];
+export type UploadInstructions = Schemas['UploadInstructions'];
+export type InitiatedUpload = Schemas['Upload'];
+export type ShareLink = Schemas['ShareLink'];
+export type CreatedShareLink = Schemas['CreatedShareLink'];
+export type CreateShareLinkRequest = Schemas['CreateShareLinkRequest'];
+export type Webhook = Schemas['Webhook'];
+export type CreatedWebhook = Schemas['CreatedWebhook'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type CreateWebhookRequest = Schemas['CreateWebhookRequest'];
+export type ApiErrorBody = Schemas['Error'];
 
-export type CreateProviderRequest = z.input<typeof s.CreateProviderBody>;
-export type CreateBucketRequest = z.input<typeof s.CreateBucketBody>;
-export type UpdateBucketRequest = z.input<typeof s.UpdateBucketBody>;
-export type InitiateUploadRequest = z.input<typeof s.InitiateUploadBody>;
-export type CompleteUploadRequest = z.input<typeof s.CompleteUploadBody>;
+export type CreateProviderRequest = Schemas['CreateProviderRequest'];
+export type CreateBucketRequest = Schemas['CreateBucketRequest'];
+export type UpdateBucketRequest = Schemas['UpdateBucketRequest'];
+export type InitiateUploadRequest = Schemas['InitiateUploadRequest'];
+export type CompleteUploadRequest = Schemas['CompleteUploadRequest'];
 export type CompletedPart = NonNullable<CompleteUploadRequest['parts']>[number];
-export type GrantAccess = z.input<typeof s.GrantBody>['access'];
+export type GrantAccess = Schemas['GrantRequest']['access'];
 
 // Queries are typed by their parsed form: `limit` is a number here, a string on the wire.
-export type PageQuery = z.output<typeof s.PageQuery>;
+export type PageQuery = QueryOf<'listProviders'>;
 /** `metadata: { KEY: value }` (one key) is sent as `metadata.KEY=value` (API.md 13.3). */
-export type ListFilesQuery = z.output<typeof s.ListFilesQueryFields> & { metadata?: Record<string, string> };
-export type EntityFilesQuery = PageQuery & { metadata?: Record<string, string> };
-export type UpdateFileRequest = z.input<typeof s.UpdateFileBody>;
+export type ListFilesQuery = QueryOf<'listFiles'>;
+export type EntityFilesQuery = QueryOf<'listEntityFiles'>;
+export type UpdateFileRequest = Schemas['UpdateFileRequest'];
 export type FileMetadata = StowageFile['metadata'];
-export type ListEventsQuery = z.output<typeof s.EventsQuery>;
+export type ListEventsQuery = QueryOf<'listEvents'>;
 
 export interface Page<T> {
   items: T[];
@@ -59,9 +61,9 @@ export interface PreviewPending {
 }
 
 /** One part's URL, bound to its exact length, with the headers to send (its signed checksum). */
-export type PartUrl = z.infer<typeof s.PartUrlsView>['parts'][number];
+export type PartUrl = Schemas['PartUrl'];
 /** `POST /v1/files/{id}/upload/parts`. */
-export type PartUrls = z.infer<typeof s.PartUrlsView>;
-export type PartUrlsRequest = z.input<typeof s.PartUrlsBody>;
+export type PartUrls = Schemas['PartUrls'];
+export type PartUrlsRequest = Schemas['PartUrlsRequest'];
 /** `GET /v1/files/{id}/upload`: what storage holds of a pending multipart upload. */
-export type StoredParts = z.infer<typeof s.UploadProgressView>;
+export type StoredParts = Schemas['UploadProgress'];

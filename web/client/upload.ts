@@ -41,7 +41,8 @@ export interface UploadOptions {
   onResumed?: (resumed: ResumedUpload) => void;
   /**
    * Aborting cancels the bytes in flight, then abandons the pending file server-side (and
-   * forgets its resume record).
+   * forgets its resume record). A cancel while the upload is being initiated waits for that
+   * answer, then abandons the file it names, so no quota stays reserved.
    */
   signal?: AbortSignal;
   /** Default: the File's name, else `upload`. */
@@ -231,21 +232,21 @@ export async function uploadFile(
         }
       }
       const withSums = multipart && checksums && size >= minPartSize;
-      const { file: pending, upload } = await api.initiateUpload(
-        opts.bucketId,
-        {
-          filename,
-          contentType: opts.contentType ?? (file.type || 'application/octet-stream'),
-          size,
-          references: opts.references,
-          multipart: opts.multipart ?? (multipart || undefined),
-          uploadMethod: opts.uploadMethod,
-          sha256: opts.sha256,
-          ...(withSums ? { partSha256: [...hashes.values()] } : {}),
-        },
-        { signal: inner.signal },
-      );
+      inner.signal.throwIfAborted();
+      // Not aborted by a cancel: once sent, the service may have reserved the quota, and only its
+      // answer names the file to release. A cancel meanwhile abandons it below once it answers.
+      const { file: pending, upload } = await api.initiateUpload(opts.bucketId, {
+        filename,
+        contentType: opts.contentType ?? (file.type || 'application/octet-stream'),
+        size,
+        references: opts.references,
+        multipart: opts.multipart ?? (multipart || undefined),
+        uploadMethod: opts.uploadMethod,
+        sha256: opts.sha256,
+        ...(withSums ? { partSha256: [...hashes.values()] } : {}),
+      });
       pendingId = pending.id;
+      inner.signal.throwIfAborted();
       opts.onInitiated?.(pending);
       if (upload.method === 'MULTIPART') {
         const partChecksums = withSums;
