@@ -6,6 +6,7 @@ import { startLocalStack } from '../local/stack.js';
 import { bigUploadBench } from './big-upload.bench.js';
 import { bundlesBench } from './bundles.bench.js';
 import { embeddedS3Bench } from './embedded-s3.bench.js';
+import { fileManagerBundleBench } from './file-manager-bundle.bench.js';
 import { imageDecodersBench } from './image-decoders.bench.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
@@ -29,6 +30,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'image-decoders', run: imageDecodersBench },
   { name: 'pdf-engines', run: pdfEnginesBench },
   { name: 'bundles', run: bundlesBench },
+  { name: 'file-manager-bundle', run: fileManagerBundleBench },
   { name: 'embedded-s3', run: embeddedS3Bench },
   { name: 'big-upload', run: bigUploadBench },
   { name: 'malware-scan', run: malwareScanBench },
