@@ -7,6 +7,7 @@ import { bigUploadBench } from './big-upload.bench.js';
 import { bundlesBench } from './bundles.bench.js';
 import { clientBundleBench } from './client-bundle.bench.js';
 import { embeddedS3Bench } from './embedded-s3.bench.js';
+import { fileManagerBundleBench } from './file-manager-bundle.bench.js';
 import { imageDecodersBench } from './image-decoders.bench.js';
 import { initiateUploadBench } from './initiate-upload.bench.js';
 import type { BenchContext } from './lib/bench-context.js';
@@ -34,6 +35,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'pdf-engines', run: pdfEnginesBench },
   { name: 'bundles', run: bundlesBench },
   { name: 'client-bundle', run: clientBundleBench },
+  { name: 'file-manager-bundle', run: fileManagerBundleBench },
   { name: 'embedded-s3', run: embeddedS3Bench },
   { name: 'big-upload', run: bigUploadBench },
   { name: 'malware-scan', run: malwareScanBench },

@@ -1,9 +1,7 @@
+import type { StowageClient, StowageFile } from '@stowage/client';
 import { type FormEvent, useId, useState } from 'react';
-import type { createStowageClient } from '../client/stowage-client.js';
-import type { StowageFile } from '../client/types.js';
 import { explainError } from './messages.js';
-
-type Client = ReturnType<typeof createStowageClient>;
+import type { FileListState } from './use-file-list.js';
 
 /** The expiries a share link is offered with (API.md 13.4 allows 60 s to 30 days). */
 export const LINK_EXPIRIES = [
@@ -13,24 +11,28 @@ export const LINK_EXPIRIES = [
   { label: '30 days', seconds: 2_592_000 },
 ] as const;
 
-interface ActionProps {
-  client: Client;
+interface ShareLinkProps {
+  client: StowageClient;
   file: StowageFile;
   onError: (message: string) => void;
   onAnnounce: (message: string) => void;
   onClose: () => void;
 }
 
+// The field takes focus when the form opens, so the person types the new name at once.
+const focusOnMount = (el: HTMLInputElement | null) => {
+  el?.focus();
+};
+
 /** Rename in place (API.md 13.3): the name the service answers is the one shown. */
 export function RenameForm({
-  client,
   file,
-  onError,
-  onAnnounce,
+  rename,
   onClose,
-  onRenamed,
-}: ActionProps & {
-  onRenamed: (file: StowageFile) => void;
+}: {
+  file: StowageFile;
+  rename: FileListState['rename'];
+  onClose: () => void;
 }) {
   const id = useId();
   const [name, setName] = useState(file.originalName);
@@ -39,16 +41,9 @@ export function RenameForm({
     e.preventDefault();
     if (name === file.originalName) return onClose();
     setSaving(true);
-    try {
-      const renamed = await client.renameFile(file.id, name);
-      onRenamed(renamed);
-      onAnnounce(`“${file.originalName}” renamed to “${renamed.originalName}”.`);
-      onClose();
-    } catch (error) {
-      onError(explainError(error, `rename “${file.originalName}”`));
-    } finally {
-      setSaving(false);
-    }
+    const renamed = await rename(file, name);
+    setSaving(false);
+    if (renamed) onClose();
   };
   return (
     <form className="sfm-inline" onSubmit={submit}>
@@ -59,7 +54,7 @@ export function RenameForm({
         onChange={(e) => setName(e.target.value)}
         maxLength={255}
         required
-        autoFocus
+        ref={focusOnMount}
       />{' '}
       <button type="submit" disabled={saving}>
         Save
@@ -75,7 +70,7 @@ export function RenameForm({
  * A share link with an expiry choice (API.md 13.4). Its URL is shown once, as the service
  * keeps only the token's hash; Copy puts it on the clipboard where the page may.
  */
-export function ShareLinkForm({ client, file, onError, onAnnounce, onClose }: ActionProps) {
+export function ShareLinkForm({ client, file, onError, onAnnounce, onClose }: ShareLinkProps) {
   const id = useId();
   const [seconds, setSeconds] = useState<number>(LINK_EXPIRIES[1].seconds);
   const [link, setLink] = useState<{ url: string; expiresAt: string } | null>(null);

@@ -1,5 +1,4 @@
-import { isStowageApiError } from '../client/stowage-api-error.js';
-import type { Bucket, StowageFile } from '../client/types.js';
+import { type Bucket, isStowageApiError, type StowageFile } from '@stowage/client';
 
 const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
 

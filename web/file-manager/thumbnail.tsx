@@ -1,6 +1,5 @@
+import type { StowageClient, StowageFile } from '@stowage/client';
 import { useEffect, useState } from 'react';
-import type { StowageClient } from '../client/stowage-client.js';
-import type { StowageFile } from '../client/types.js';
 
 const previewable = (file: StowageFile) =>
   file.status === 'active' && (file.mimeType === 'application/pdf' || file.mimeType.startsWith('image/'));
