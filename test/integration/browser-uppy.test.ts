@@ -74,6 +74,7 @@ describe('Uppy uploads through Stowage in a browser', () => {
       references: [{ entityType: 'ticket', entityId: 'T-7' }],
       multipartThreshold: 2 * PART,
       goldenRetriever: false,
+      uppyId: 'uppy-test',
       ...overrides,
     };
     await page.waitForFunction(() => typeof window.startUppy === 'function');
@@ -233,4 +234,78 @@ describe('Uppy uploads through Stowage in a browser', () => {
     expect((await events()).filter((e) => e.type === 'upload-error')).toEqual([]);
     await page.unrouteAll({ behavior: 'ignoreErrors' });
   }, 60_000);
+  // Golden Retriever keeps a file's bytes in IndexedDB up to 10 MiB (its default): a smaller
+  // upload comes back whole and goes on with a click; a bigger one comes back as a "ghost" the
+  // person re-selects. Either way only the parts storage lacks are sent.
+  it.each([
+    { name: 'minutes.txt', size: PART + 1536 * 1024, reselect: false, missing: [2] },
+    { name: 'survey.txt', size: 2 * PART + 777, reselect: true, missing: [2, 3] },
+  ])(
+    'resumes $name after a reload with Golden Retriever, sending only parts $missing',
+    async ({ name, size, reselect, missing }) => {
+      // Prepare: part 1 arrives, the others hang until the page goes away (a tab closed mid-upload).
+      const path = join(dir, name);
+      await writeFile(path, bigText(size));
+      const config = { goldenRetriever: true, uppyId: `restore-${name}`, multipartThreshold: PART };
+      await openPage(config);
+      let release: () => void = () => undefined;
+      const closing = new Promise<void>((done) => {
+        release = done;
+      });
+      await page.route(
+        (url) => /[?&]partNumber=\d+/.test(url.href),
+        async (route) => {
+          if (partNumberOf(route.request().url()) === 1) return route.continue();
+          await closing;
+          await route.abort().catch(() => undefined);
+        },
+      );
+      await addFiles(path);
+      await clickUpload();
+      let fileId: string | null = null;
+      let stored: number[] = [];
+      for (let i = 0; i < 200 && !stored.includes(1); i++) {
+        await page.waitForTimeout(100);
+        fileId ??= await fileIdOf(name);
+        if (fileId)
+          stored = ((await admin.get(`/v1/files/${fileId}/upload`)).body.uploaded ?? []).map(
+            (p: { partNumber: number }) => p.partNumber,
+          );
+      }
+      expect(stored).toEqual([1]);
+
+      // Act: the page goes away and comes back; Golden Retriever restores the upload.
+      release();
+      await page.unrouteAll({ behavior: 'wait' });
+      await openPage(config);
+      await page.waitForFunction(() => window.uppy.getState().recoveredState != null, undefined, {
+        timeout: 20_000,
+      });
+      await page.screenshot({ path: screenshotPath(`uppy-02-restored-${name}`), fullPage: true });
+      const puts: number[] = [];
+      page.on('request', (req) => {
+        if (isPartPut(req.method(), req.url())) puts.push(partNumberOf(req.url()));
+      });
+      if (reselect) {
+        await page.getByRole('button', { name: 'Re-select' }).click(); // opens the add-files panel
+        await addFiles(path);
+      } else expect(await page.getByRole('button', { name: 'Re-select' }).count()).toBe(0);
+      await clickUpload();
+      await page.waitForFunction(
+        () => window.uppyEvents.some((e) => e.type === 'upload-success' || e.type === 'upload-error'),
+        undefined,
+        { timeout: 60_000 },
+      );
+
+      // Assess: the same Stowage file, completed with the parts it lacked.
+      const seen = await events();
+      expect(seen.find((e) => e.type === 'stowage:resumed')).toMatchObject({ name, partsStored: 1 });
+      const done = seen.find((e) => e.type === 'upload-success')?.body as { id: string } | undefined;
+      expect(done?.id, JSON.stringify(seen.filter((e) => e.type !== 'upload-progress'))).toBe(fileId);
+      expect(puts.sort((a, b) => a - b)).toEqual(missing);
+      expect((await admin.get(`/v1/files/${fileId}`)).body).toMatchObject({ status: 'active', size });
+      await page.screenshot({ path: screenshotPath(`uppy-03-resumed-${name}`), fullPage: true });
+    },
+    120_000,
+  );
 });

@@ -16,6 +16,8 @@ export interface UppyPageConfig {
   references: { entityType: string; entityId: string }[];
   multipartThreshold: number;
   goldenRetriever: boolean;
+  /** Golden Retriever keeps one saved session per Uppy id. */
+  uppyId: string;
 }
 
 export interface UppyPageEvent {
@@ -41,7 +43,7 @@ window.uppyEvents = [];
 window.startUppy = (config) => {
   const log = (e: UppyPageEvent) => window.uppyEvents.push(e);
   const name = (file: UppyFile<any, any> | undefined) => file?.name ?? '';
-  const uppy = new Uppy({ id: 'uppy-test' })
+  const uppy = new Uppy({ id: config.uppyId })
     .use(Dashboard, { inline: true, target: '#uploads', height: 520 })
     .use(Stowage, {
       baseUrl: config.apiUrl,
