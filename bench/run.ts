@@ -12,6 +12,7 @@ import type { BenchContext } from './lib/bench-context.js';
 import { type BenchReport, renderTable } from './lib/report.js';
 import { malwareScanBench } from './malware-scan.bench.js';
 import { previewBench } from './preview.bench.js';
+import { uppyPluginBench } from './uppy-plugin.bench.js';
 import { validationBench } from './validation.bench.js';
 import { validationMemoryBench } from './validation-memory.bench.js';
 import { webhooksBench } from './webhooks.bench.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'big-upload', run: bigUploadBench },
   { name: 'malware-scan', run: malwareScanBench },
   { name: 'webhooks', run: webhooksBench },
+  { name: 'uppy-plugin', run: uppyPluginBench },
 ];
 
 function selected(argv: readonly string[]) {
