@@ -309,3 +309,53 @@ describe('Uppy uploads through Stowage in a browser', () => {
     120_000,
   );
 });
+
+/** The demo page at `/` (what `npm start` serves): its Uppy tab beside the FileManager. */
+describe('the demo page has an Uppy tab next to the FileManager', () => {
+  const tenantId = newTenant('uppydemo');
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ viewport: { width: 1200, height: 1000 } })).newPage();
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('uploads through the Uppy tab, and the FileManager tab lists the file for the same ticket', async () => {
+    // Prepare: sign in and create a bucket, as a newcomer would.
+    await page.goto(`${inject('apiUrl')}/`);
+    await page.getByLabel('Tenant').fill(tenantId);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Name').fill('Compare uploaders');
+    await page.getByRole('button', { name: 'Create bucket' }).click();
+    await page.getByRole('heading', { name: 'Files for ticket T-1001' }).waitFor();
+    // Act: the Uppy tab, its Dashboard, its Upload button.
+    await page.getByRole('tab', { name: 'Uppy' }).click();
+    await page.locator('.uppy-Dashboard').waitFor();
+    expect(await page.getByRole('heading', { name: 'Files for ticket T-1001' }).isVisible()).toBe(false);
+    await page
+      .locator('.uppy-Dashboard-input')
+      .first()
+      .setInputFiles({
+        name: 'from-uppy.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('sent by Uppy\n'),
+      });
+    await page.locator('.uppy-StatusBar-actionBtn--upload').click();
+    await page.locator('.uppy-StatusBar.is-complete').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: screenshotPath('uppy-demo-01-uppy-tab'), fullPage: true });
+    // Assess: back on the FileManager tab, the file is there, attached to the ticket.
+    await page.getByRole('tab', { name: 'FileManager' }).click();
+    await page.locator('tbody tr', { has: page.getByText('from-uppy.txt', { exact: true }) }).waitFor();
+    const api = await client(tenantId, 'alice', ['admin']);
+    const listed = await api.get('/v1/entities/ticket/T-1001/files');
+    expect(listed.body.items.map((f: { originalName: string }) => f.originalName)).toEqual(['from-uppy.txt']);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+});
