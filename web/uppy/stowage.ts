@@ -136,22 +136,29 @@ export class Stowage<M extends Meta, B extends Body> extends BasePlugin<StowageO
   };
 
   async #queued(id: string): Promise<void> {
-    const limit = Math.max(1, this.opts.limit ?? 3);
-    if (this.#running >= limit) await new Promise<void>((go) => this.#waiting.push(go));
-    this.#running++;
+    // A finished upload hands its slot to the next in line, so `limit` is never passed.
+    if (this.#running >= Math.max(1, this.opts.limit ?? 3))
+      await new Promise<void>((go) => this.#waiting.push(go));
+    else this.#running++;
     try {
       // Removed while it waited: nothing to send.
       const file = this.uppy.getFile(id) as LocalFile<M, B> | undefined;
       if (file) await this.#uploadFile(file);
     } finally {
-      this.#running--;
-      this.#waiting.shift()?.();
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
     }
   }
 
   async #uploadFile(file: LocalFile<M, B>): Promise<void> {
-    if (file.isRemote || !(file.data instanceof Blob)) {
-      this.#fail(file, new Error('Stowage uploads files from this device only (no Companion).'));
+    if (file.isRemote) {
+      this.#fail(file, new Error('Stowage uploads files from this device only, not through Companion.'));
+      return;
+    }
+    if (!(file.data instanceof Blob)) {
+      // A Golden Retriever "ghost": its state came back, its bytes did not.
+      this.#fail(file, new Error(`Select “${file.name}” again to resume its upload.`));
       return;
     }
     const controller = new AbortController();
