@@ -146,8 +146,7 @@ describe('Uppy uploads through Stowage in a browser', () => {
     await page.locator('.uppy-StatusBar.is-error, .uppy-StatusBar.is-complete').waitFor({ timeout: 60_000 });
     await page.waitForFunction(
       () =>
-        window.uppyEvents.filter((e) => e.type.startsWith('upload-s') || e.type === 'upload-error').length >=
-        4,
+        window.uppyEvents.filter((e) => e.type === 'upload-success' || e.type === 'upload-error').length >= 4,
       undefined,
       { timeout: 60_000 },
     );

@@ -62,14 +62,15 @@ describe('@stowage/uppy with Uppy core', () => {
   });
 
   it('sends no more files at once than `limit`', async () => {
-    // Prepare: count the byte requests in flight (each file is one PUT).
+    // Prepare: count the byte requests in flight (each small file is one PUT).
     let now = 0;
     let most = 0;
     const send = fetchSendBytes(fetch);
     const counting: SendBytes = async (req) => {
       most = Math.max(most, ++now);
       try {
-        await new Promise((done) => setTimeout(done, 50));
+        // Hold each file until a second one is in flight too (or 3 s pass: the last one is alone).
+        for (let i = 0; i < 60 && now < 2; i++) await new Promise((done) => setTimeout(done, 50));
         return await send(req);
       } finally {
         now--;
