@@ -132,8 +132,10 @@ describe('Uppy uploads through Stowage in a browser', () => {
     const bigSize = 2 * PART + 1234;
     await openPage();
     const parts: number[] = [];
+    let singlePuts = 0;
     page.on('request', (req) => {
       if (isPartPut(req.method(), req.url())) parts.push(partNumberOf(req.url()));
+      else if (req.method() === 'PUT' && !req.url().startsWith(apiUrl)) singlePuts++;
     });
     // Act: add through the Dashboard's file input, press its Upload button.
     await addFiles([
@@ -166,8 +168,9 @@ describe('Uppy uploads through Stowage in a browser', () => {
       expect(file).toMatchObject({ status: 'active', size, originalName: name });
       expect(file.references).toEqual([{ entityType: 'ticket', entityId: 'T-7' }]);
     }
-    // The big one went in parts: three of them, each once.
+    // The big one went in parts: three of them, each once; the PNG and the spoof in one PUT each.
     expect(parts.sort((a, b) => a - b)).toEqual([1, 2, 3]);
+    expect(singlePuts).toBe(2);
     // Progress reached the whole file, and never went back.
     const progress = seen.filter((e) => e.type === 'upload-progress' && e.name === 'figures.txt');
     expect(progress.at(-1)?.bytesUploaded).toBe(bigSize);
