@@ -17,6 +17,7 @@ import { malwareScanBench } from './malware-scan.bench.js';
 import { pdfEnginesBench } from './pdf-engines.bench.js';
 import { previewBench } from './preview.bench.js';
 import { storageCallsBench } from './storage-calls.bench.js';
+import { uppyPluginBench } from './uppy-plugin.bench.js';
 import { validationBench } from './validation.bench.js';
 import { validationMemoryBench } from './validation-memory.bench.js';
 import { webhooksBench } from './webhooks.bench.js';
@@ -40,6 +41,7 @@ const BENCHMARKS: { name: string; run: (ctx: BenchContext) => Promise<BenchRepor
   { name: 'big-upload', run: bigUploadBench },
   { name: 'malware-scan', run: malwareScanBench },
   { name: 'webhooks', run: webhooksBench },
+  { name: 'uppy-plugin', run: uppyPluginBench },
 ];
 
 function selected(argv: readonly string[]) {

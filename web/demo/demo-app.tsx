@@ -4,6 +4,7 @@ import { createStowageClient } from '../client/stowage-client.js';
 import type { Bucket } from '../client/types.js';
 import { FileManager } from '../file-manager/file-manager.js';
 import { describeRules } from '../file-manager/messages.js';
+import { UploadTabs, UppyTab } from './uppy-tab.js';
 
 type Role = 'admin' | 'member' | 'viewer';
 interface Session {
@@ -53,6 +54,7 @@ export function DemoApp() {
     maxMb: '10',
     retentionDays: '30',
   });
+  const [tab, setTab] = useState<'file-manager' | 'uppy'>('file-manager');
   const [status, setStatus] = useState('');
   const [problem, setProblem] = useState('');
 
@@ -239,6 +241,20 @@ export function DemoApp() {
       )}
 
       {session && bucketId && entityType && entityId && (
+        <UploadTabs tab={tab} onSelect={setTab}>
+          {tab === 'uppy' && (
+            <UppyTab
+              key={`${session.tenantId}/${session.userId}/${session.role}/${bucketId}`}
+              apiUrl={API_URL}
+              getToken={getToken}
+              bucketId={bucketId}
+              entityType={entityType}
+              entityId={entityId}
+            />
+          )}
+        </UploadTabs>
+      )}
+      {session && bucketId && entityType && entityId && tab === 'file-manager' && (
         <div className="demo-card">
           <FileManager
             key={`${session.tenantId}/${session.userId}/${session.role}/${bucketId}/${entityType}/${entityId}`}

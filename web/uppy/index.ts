@@ -1,2 +1,4 @@
-// The Uppy plugin (issue 12, item 3) is built here.
-export {};
+export { rejectionMessage } from './rejection-message.js';
+export type { StowageBody, StowageFileState, StowageOptions } from './stowage.js';
+export { Stowage, Stowage as default } from './stowage.js';
+export { REJECTION_CODES, StowageRejectionError } from './stowage-upload-error.js';
