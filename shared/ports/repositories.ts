@@ -325,9 +325,13 @@ export interface WebhookRepository {
   listAll(tenantId: string): Promise<Webhook[]>;
   /** False when it did not exist. */
   delete(tenantId: string, webhookId: string): Promise<boolean>;
-  /** Writes a `pending` delivery unless one exists for this pair (a replayed stream record). */
-  createDelivery(tenantId: string, delivery: WebhookDelivery): Promise<void>;
+  /**
+   * Writes a `pending` delivery, with the exact body every attempt posts, unless one exists for
+   * this pair (a replayed stream record).
+   */
+  createDelivery(tenantId: string, delivery: WebhookDelivery, body: string): Promise<void>;
   getDelivery(tenantId: string, webhookId: string, eventId: string): Promise<WebhookDelivery | null>;
+  /** Records an attempt's outcome; the body written at creation stays. */
   putDelivery(tenantId: string, delivery: WebhookDelivery): Promise<void>;
   /** Newest event first. */
   listDeliveries(tenantId: string, webhookId: string, page: PageRequest): Promise<Page<WebhookDelivery>>;

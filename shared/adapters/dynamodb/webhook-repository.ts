@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableKeys } from '../../domain/keys.js';
 import type { DeliveryStatus, Webhook, WebhookDelivery } from '../../domain/webhook.js';
 import type { WebhookRepository } from '../../ports/repositories.js';
@@ -12,6 +12,7 @@ import { TTL_ATTRIBUTE } from './table-definition.js';
 /** Deliveries are kept this long after their last change, then DynamoDB's TTL may remove them. */
 const DELIVERY_RETENTION_SECONDS = 30 * 24 * 3600;
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed', 'dead'];
+export const DELIVERY_ENTITY = 'webhookDelivery';
 
 const webhookKey = (tenantId: string, webhookId: string) => ({
   PK: tableKeys.tenantPk(tenantId),
@@ -25,9 +26,7 @@ const deliveryKey = (tenantId: string, webhookId: string, eventId: string) => ({
 /** Webhooks with the tenant's other settings in `T#{t}`; deliveries in one partition per webhook. */
 export function createWebhookRepository(ctx: TableContext): WebhookRepository {
   const { tableName } = ctx;
-  const deliveryItem = (tenantId: string, d: WebhookDelivery) => ({
-    ...deliveryKey(tenantId, d.webhookId, d.eventId),
-    entity: 'webhookDelivery',
+  const deliveryFields = (d: WebhookDelivery) => ({
     webhookId: d.webhookId,
     eventId: d.eventId,
     type: d.type,
@@ -92,12 +91,18 @@ export function createWebhookRepository(ctx: TableContext): WebhookRepository {
       }
     },
 
-    async createDelivery(tenantId, delivery) {
+    async createDelivery(tenantId, delivery, body) {
       try {
         await ctx.client.send(
           new PutCommand({
             TableName: tableName,
-            Item: deliveryItem(tenantId, delivery),
+            // The body rides along, so the item alone can be delivered again (unsettled-deliveries.ts).
+            Item: {
+              ...deliveryKey(tenantId, delivery.webhookId, delivery.eventId),
+              entity: DELIVERY_ENTITY,
+              ...deliveryFields(delivery),
+              body,
+            },
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
         );
@@ -118,7 +123,17 @@ export function createWebhookRepository(ctx: TableContext): WebhookRepository {
     },
 
     async putDelivery(tenantId, delivery) {
-      await ctx.client.send(new PutCommand({ TableName: tableName, Item: deliveryItem(tenantId, delivery) }));
+      // An update, not a put: the body written at creation stays with the delivery.
+      const fields = Object.entries({ entity: DELIVERY_ENTITY, ...deliveryFields(delivery) });
+      await ctx.client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: deliveryKey(tenantId, delivery.webhookId, delivery.eventId),
+          UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name])),
+          ExpressionAttributeValues: Object.fromEntries(fields.map(([, value], i) => [`:f${i}`, value])),
+        }),
+      );
     },
 
     listDeliveries(tenantId, webhookId, page) {
