@@ -118,7 +118,8 @@ export function createDynamoStreamPoller(opts: DynamoStreamPollerOptions) {
         throw error;
       }
       const records = answer.Records ?? [];
-      const state = (checkpoint.shards[shardId] ??= {});
+      const state = checkpoint.shards[shardId] ?? {};
+      checkpoint.shards[shardId] = state;
       if (records.length > 0) {
         const { batchItemFailures } = await opts.handler({ Records: records.map(asLambdaRecord) });
         const failed = batchItemFailures[0]?.itemIdentifier;
