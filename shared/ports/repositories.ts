@@ -331,8 +331,8 @@ export interface WebhookRepository {
    */
   createDelivery(tenantId: string, delivery: WebhookDelivery, body: string): Promise<void>;
   getDelivery(tenantId: string, webhookId: string, eventId: string): Promise<WebhookDelivery | null>;
-  /** Records an attempt's outcome; the body written at creation stays. */
-  putDelivery(tenantId: string, delivery: WebhookDelivery): Promise<void>;
+  /** Records an attempt's outcome, with the body it posted (kept for a restart or a redrive). */
+  putDelivery(tenantId: string, delivery: WebhookDelivery, body: string): Promise<void>;
   /** Newest event first. */
   listDeliveries(tenantId: string, webhookId: string, page: PageRequest): Promise<Page<WebhookDelivery>>;
 }

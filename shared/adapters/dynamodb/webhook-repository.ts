@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { tableKeys } from '../../domain/keys.js';
 import type { DeliveryStatus, Webhook, WebhookDelivery } from '../../domain/webhook.js';
 import type { WebhookRepository } from '../../ports/repositories.js';
@@ -26,7 +26,10 @@ const deliveryKey = (tenantId: string, webhookId: string, eventId: string) => ({
 /** Webhooks with the tenant's other settings in `T#{t}`; deliveries in one partition per webhook. */
 export function createWebhookRepository(ctx: TableContext): WebhookRepository {
   const { tableName } = ctx;
-  const deliveryFields = (d: WebhookDelivery) => ({
+  // The body rides along, so the item alone can be delivered again (unsettled-deliveries.ts).
+  const deliveryItem = (tenantId: string, d: WebhookDelivery, body: string) => ({
+    ...deliveryKey(tenantId, d.webhookId, d.eventId),
+    entity: DELIVERY_ENTITY,
     webhookId: d.webhookId,
     eventId: d.eventId,
     type: d.type,
@@ -36,6 +39,7 @@ export function createWebhookRepository(ctx: TableContext): WebhookRepository {
     lastError: d.lastError,
     firstAttemptAt: d.firstAttemptAt,
     [TTL_ATTRIBUTE]: Math.floor(Date.parse(d.at) / 1000) + DELIVERY_RETENTION_SECONDS,
+    body,
   });
   return {
     async create(webhook) {
@@ -96,13 +100,7 @@ export function createWebhookRepository(ctx: TableContext): WebhookRepository {
         await ctx.client.send(
           new PutCommand({
             TableName: tableName,
-            // The body rides along, so the item alone can be delivered again (unsettled-deliveries.ts).
-            Item: {
-              ...deliveryKey(tenantId, delivery.webhookId, delivery.eventId),
-              entity: DELIVERY_ENTITY,
-              ...deliveryFields(delivery),
-              body,
-            },
+            Item: deliveryItem(tenantId, delivery, body),
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
         );
@@ -122,17 +120,10 @@ export function createWebhookRepository(ctx: TableContext): WebhookRepository {
       return Item ? deliveryFromItem(Item) : null;
     },
 
-    async putDelivery(tenantId, delivery) {
-      // An update, not a put: the body written at creation stays with the delivery.
-      const fields = Object.entries({ entity: DELIVERY_ENTITY, ...deliveryFields(delivery) });
+    async putDelivery(tenantId, delivery, body) {
+      // A put (the delivery function may only get and put items), so the body is written again.
       await ctx.client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: deliveryKey(tenantId, delivery.webhookId, delivery.eventId),
-          UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
-          ExpressionAttributeNames: Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name])),
-          ExpressionAttributeValues: Object.fromEntries(fields.map(([, value], i) => [`:f${i}`, value])),
-        }),
+        new PutCommand({ TableName: tableName, Item: deliveryItem(tenantId, delivery, body) }),
       );
     },
 
