@@ -21,7 +21,7 @@ export interface DynamoStreamPollerOptions {
   /** The Lambda handler the event source mapping calls in AWS; a failed record is read again. */
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
   logger: Logger;
-  /** How often the stream is read when nobody pokes. @default 500 */
+  /** How often the stream is read when nobody pokes. @default 1000 */
   intervalMs?: number;
   /** Records per GetRecords. @default 100 */
   batchSize?: number;
@@ -42,7 +42,7 @@ interface Checkpoint {
  */
 export function createDynamoStreamPoller(opts: DynamoStreamPollerOptions) {
   const { client, streamArn, logger } = opts;
-  const intervalMs = opts.intervalMs ?? 500;
+  const intervalMs = opts.intervalMs ?? 1000;
   const batchSize = opts.batchSize ?? 100;
   let checkpoint: Checkpoint = { streamArn, shards: {} };
   const iterators = new Map<string, string>();
@@ -52,6 +52,8 @@ export function createDynamoStreamPoller(opts: DynamoStreamPollerOptions) {
   let started = 0;
   let finished = 0;
   const waiters: { round: number; done: () => void }[] = [];
+  /** The shard list, described again when a shard ends (its children appear) or it is old. */
+  let described: { at: number; shards: Shard[] } | null = null;
 
   const save = async () => {
     await mkdir(dirname(opts.checkpointFile), { recursive: true });
@@ -139,6 +141,7 @@ export function createDynamoStreamPoller(opts: DynamoStreamPollerOptions) {
       if (!answer.NextShardIterator) {
         state.closed = true;
         iterators.delete(shardId);
+        described = null;
         await save();
         return true;
       }
@@ -148,7 +151,9 @@ export function createDynamoStreamPoller(opts: DynamoStreamPollerOptions) {
   };
 
   const round = async () => {
-    const shards = await listShards();
+    if (!described || Date.now() - described.at > SHARD_LIST_MAX_AGE_MS)
+      described = { at: Date.now(), shards: await listShards() };
+    const { shards } = described;
     const known = new Set(shards.map((s) => s.ShardId));
     // Shards gone from the stream (past its retention) leave the checkpoint too.
     for (const id of Object.keys(checkpoint.shards)) if (!known.has(id)) delete checkpoint.shards[id];
@@ -215,6 +220,8 @@ export function createDynamoStreamPoller(opts: DynamoStreamPollerOptions) {
     },
   };
 }
+
+const SHARD_LIST_MAX_AGE_MS = 10_000;
 
 const sequenceOf = (record: _Record) => record.dynamodb?.SequenceNumber as string;
 
