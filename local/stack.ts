@@ -136,15 +136,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       createMissing: local.createMissing,
     });
 
-    const webhooks = createLocalWebhookPipeline({ logger });
+    const webhooks = createLocalWebhookPipeline({ logger, dataDir: local.dataDir });
     const app = compose(config, {
       logger,
       clock: opts.clock,
       onEventRecorded: webhooks.onEventRecorded,
       onStorageCall: opts.onStorageCall,
     });
-    webhooks.connect(app);
     stops.push(() => webhooks.stop());
+    await webhooks.connect(app);
     stops.push(async () => {
       // Renders already running finish before the stores they write to go away.
       app.previewScheduler?.stop();

@@ -75,7 +75,7 @@ export function compose(
     clock?: Clock;
     logger?: Logger;
     resolver?: HostResolver;
-    /** The local stack's webhook fan-out, told of each recorded event (AWS uses the table's stream). */
+    /** Wakes the local stack's stream poller after each recorded event (AWS: the stream's event source). */
     onEventRecorded?: (tenantId: string, event: AuditEvent) => void;
     /** Told of every call the service's DynamoDB and S3 clients send (the benchmark counts them). */
     onStorageCall?: StorageCallObserver;

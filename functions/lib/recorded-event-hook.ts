@@ -2,9 +2,9 @@ import type { AuditEvent } from '../../shared/domain/model.js';
 import type { MetadataStore } from '../../shared/ports/repositories.js';
 
 /**
- * The local stack's stand-in for the table's stream: after an audit event is written, the hook
- * hears of it (in this process, so an event recorded just before the process dies is not fanned
- * out: the one durability gap of the local stack). The hook only enqueues; it never waits.
+ * Tells the local stack that an audit event was written, so its stream poller reads the stream
+ * now instead of at its next interval (or, on a table without a stream, so the event is fanned
+ * out in this process). The hook only wakes or enqueues; it never waits.
  */
 export function withRecordedEventHook(
   metadata: MetadataStore,

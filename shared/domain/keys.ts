@@ -83,6 +83,12 @@ export function parseEventPk(pk: string): string | null {
   return match ? (match[1] as string) : null;
 }
 
+/** Tenant and webhook of a delivery item's partition key (`T#{t}#WH#{w}`); else null. */
+export function parseDeliveryPk(pk: string): { tenantId: string; webhookId: string } | null {
+  const match = /^T#([A-Za-z0-9_-]{1,64})#WH#([A-Za-z0-9_-]{1,64})$/.exec(pk);
+  return match ? { tenantId: match[1] as string, webhookId: match[2] as string } : null;
+}
+
 export type FilePartition = 'live' | 'deleted';
 
 const TENANT_PREFIX = 'tenants/';

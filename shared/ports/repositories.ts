@@ -329,10 +329,14 @@ export interface WebhookRepository {
   listAll(tenantId: string): Promise<Webhook[]>;
   /** False when it did not exist. */
   delete(tenantId: string, webhookId: string): Promise<boolean>;
-  /** Writes a `pending` delivery unless one exists for this pair (a replayed stream record). */
-  createDelivery(tenantId: string, delivery: WebhookDelivery): Promise<void>;
+  /**
+   * Writes a `pending` delivery, with the exact body every attempt posts, unless one exists for
+   * this pair (a replayed stream record).
+   */
+  createDelivery(tenantId: string, delivery: WebhookDelivery, body: string): Promise<void>;
   getDelivery(tenantId: string, webhookId: string, eventId: string): Promise<WebhookDelivery | null>;
-  putDelivery(tenantId: string, delivery: WebhookDelivery): Promise<void>;
+  /** Records an attempt's outcome, with the body it posted (kept for a restart or a redrive). */
+  putDelivery(tenantId: string, delivery: WebhookDelivery, body: string): Promise<void>;
   /** Newest event first. */
   listDeliveries(tenantId: string, webhookId: string, page: PageRequest): Promise<Page<WebhookDelivery>>;
 }

@@ -61,11 +61,11 @@ export class WebhookDelivery {
 
     if (result.kind === 'answered' && result.status >= 200 && result.status < 300) {
       // The last failure stays on record: "delivered at attempt 3, after HTTP 503" is what an admin asks.
-      await metadata.webhooks.putDelivery(tenantId, {
-        ...base,
-        status: 'delivered',
-        lastError: delivery?.lastError ?? null,
-      });
+      await metadata.webhooks.putDelivery(
+        tenantId,
+        { ...base, status: 'delivered', lastError: delivery?.lastError ?? null },
+        message.body,
+      );
       return { kind: 'delivered' };
     }
     const lastError = result.kind === 'answered' ? `HTTP ${result.status}` : result.reason;
@@ -73,11 +73,11 @@ export class WebhookDelivery {
     const decision = nextRetry(this.deps.schedule, attempts, elapsed, this.deps.random ?? Math.random);
     if (decision.kind === 'dead') {
       await this.deps.queue.deadLetter(message);
-      await metadata.webhooks.putDelivery(tenantId, { ...base, status: 'dead', lastError });
+      await metadata.webhooks.putDelivery(tenantId, { ...base, status: 'dead', lastError }, message.body);
       this.deps.logger.warn('webhook delivery dead-lettered', { webhookId, eventId, attempts, lastError });
       return { kind: 'dead' };
     }
-    await metadata.webhooks.putDelivery(tenantId, { ...base, status: 'failed', lastError });
+    await metadata.webhooks.putDelivery(tenantId, { ...base, status: 'failed', lastError }, message.body);
     return decision;
   }
 }

@@ -42,16 +42,20 @@ export class WebhookFanOut {
     const at = this.deps.clock.now().toISOString();
     const messages: DeliveryMessage[] = [];
     for (const webhook of webhooks) {
-      await this.deps.metadata.webhooks.createDelivery(tenantId, {
-        webhookId: webhook.id,
-        eventId: event.id,
-        type,
-        at,
-        status: 'pending',
-        attempts: 0,
-        lastError: null,
-        firstAttemptAt: null,
-      });
+      await this.deps.metadata.webhooks.createDelivery(
+        tenantId,
+        {
+          webhookId: webhook.id,
+          eventId: event.id,
+          type,
+          at,
+          status: 'pending',
+          attempts: 0,
+          lastError: null,
+          firstAttemptAt: null,
+        },
+        body,
+      );
       messages.push({ tenantId, webhookId: webhook.id, eventId: event.id, type, body });
     }
     await this.deps.queue.send(messages);

@@ -6,6 +6,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 
@@ -62,15 +63,21 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       ],
       Projection: { ProjectionType: 'ALL' },
     })),
+    // As in AWS (infra/constructs/stowage-table.ts): the stream carries every new audit event
+    // to the webhook fan-out; the local stack reads it too (local/dynamodb-stream-poller.ts).
+    StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
   };
 }
+
+export const STREAM_VIEW_TYPE = 'NEW_IMAGE';
 
 const POLL_INTERVAL_MS = 250;
 const ACTIVE_TIMEOUT_MS = 5 * 60_000;
 
 /**
- * Creates the table when it is missing, waits until it and its indexes are ACTIVE and turns
- * on TTL. Safe to call on every start and from several processes at once.
+ * Creates the table when it is missing, waits until it and its indexes are ACTIVE, turns on
+ * TTL and the stream (a table made before webhooks has none). Safe to call on every start and
+ * from several processes at once.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   if (!(await describeStatus(client, tableName))) {
@@ -83,6 +90,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
   await waitUntilActive(client, tableName);
   await enableTtl(client, tableName);
+  await enableStream(client, tableName);
 }
 
 /** 'ACTIVE' only when the table and every index are active; null when the table is missing. */
@@ -111,6 +119,24 @@ async function waitUntilActive(client: DynamoDBClient, tableName: string): Promi
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
+}
+
+async function enableStream(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (Table?.StreamSpecification?.StreamEnabled) return;
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
+      }),
+    );
+  } catch (error) {
+    // A concurrent ensureTable enabled it first.
+    const again = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!again.Table?.StreamSpecification?.StreamEnabled) throw error;
+  }
+  await waitUntilActive(client, tableName);
 }
 
 async function enableTtl(client: DynamoDBClient, tableName: string): Promise<void> {

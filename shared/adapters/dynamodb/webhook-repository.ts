@@ -12,6 +12,7 @@ import { TTL_ATTRIBUTE } from './table-definition.js';
 /** Deliveries are kept this long after their last change, then DynamoDB's TTL may remove them. */
 const DELIVERY_RETENTION_SECONDS = 30 * 24 * 3600;
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed', 'dead'];
+export const DELIVERY_ENTITY = 'webhookDelivery';
 
 const webhookKey = (tenantId: string, webhookId: string) => ({
   PK: tableKeys.tenantPk(tenantId),
@@ -25,9 +26,10 @@ const deliveryKey = (tenantId: string, webhookId: string, eventId: string) => ({
 /** Webhooks with the tenant's other settings in `T#{t}`; deliveries in one partition per webhook. */
 export function createWebhookRepository(ctx: TableContext): WebhookRepository {
   const { tableName } = ctx;
-  const deliveryItem = (tenantId: string, d: WebhookDelivery) => ({
+  // The body rides along, so the item alone can be delivered again (unsettled-deliveries.ts).
+  const deliveryItem = (tenantId: string, d: WebhookDelivery, body: string) => ({
     ...deliveryKey(tenantId, d.webhookId, d.eventId),
-    entity: 'webhookDelivery',
+    entity: DELIVERY_ENTITY,
     webhookId: d.webhookId,
     eventId: d.eventId,
     type: d.type,
@@ -37,6 +39,7 @@ export function createWebhookRepository(ctx: TableContext): WebhookRepository {
     lastError: d.lastError,
     firstAttemptAt: d.firstAttemptAt,
     [TTL_ATTRIBUTE]: Math.floor(Date.parse(d.at) / 1000) + DELIVERY_RETENTION_SECONDS,
+    body,
   });
   return {
     async create(webhook) {
@@ -92,12 +95,12 @@ export function createWebhookRepository(ctx: TableContext): WebhookRepository {
       }
     },
 
-    async createDelivery(tenantId, delivery) {
+    async createDelivery(tenantId, delivery, body) {
       try {
         await ctx.client.send(
           new PutCommand({
             TableName: tableName,
-            Item: deliveryItem(tenantId, delivery),
+            Item: deliveryItem(tenantId, delivery, body),
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
         );
@@ -117,8 +120,11 @@ export function createWebhookRepository(ctx: TableContext): WebhookRepository {
       return Item ? deliveryFromItem(Item) : null;
     },
 
-    async putDelivery(tenantId, delivery) {
-      await ctx.client.send(new PutCommand({ TableName: tableName, Item: deliveryItem(tenantId, delivery) }));
+    async putDelivery(tenantId, delivery, body) {
+      // A put (the delivery function may only get and put items), so the body is written again.
+      await ctx.client.send(
+        new PutCommand({ TableName: tableName, Item: deliveryItem(tenantId, delivery, body) }),
+      );
     },
 
     listDeliveries(tenantId, webhookId, page) {
