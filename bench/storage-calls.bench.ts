@@ -139,7 +139,11 @@ function uploads(tenant: BenchTenant) {
   const send = async (answer: any, bytes: Uint8Array) => {
     const { upload } = answer;
     if (upload.method !== 'PUT') throw new Error(`the bench sends PUT uploads, not ${upload.method}`);
-    const res = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: new Blob([new Uint8Array(bytes)]) });
+    const res = await fetch(upload.url, {
+      method: 'PUT',
+      headers: upload.headers,
+      body: new Blob([new Uint8Array(bytes)]),
+    });
     if (!res.ok) throw new Error(`PUT answered ${res.status}: ${await res.text()}`);
     return answer.file.id as string;
   };
