@@ -407,7 +407,11 @@ function malwareScanning(config: StowageConfig, logger: Logger) {
   if (scanner.kind === 'guardduty') return { scanner: createGuardDutyMalwareScanner(), queue: null };
   const queue = createInProcessPreviewScheduler({ logger, job: 'malware-scan', concurrency: 2 });
   return {
-    scanner: createClamdMalwareScanner({ address: scanner.address, timeoutMs: scanner.timeoutMs }),
+    scanner: createClamdMalwareScanner({
+      address: scanner.address,
+      timeoutMs: scanner.timeoutMs,
+      maxStreamBytes: scanner.maxStreamBytes,
+    }),
     jobs: queue,
     queue,
   };

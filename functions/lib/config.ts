@@ -131,7 +131,13 @@ export interface StowageConfig {
    * bucket may require a scan.
    */
   malwareScanner:
-    | { kind: 'clamd'; address: { socket: string } | { host: string; port: number }; timeoutMs: number }
+    | {
+        kind: 'clamd';
+        address: { socket: string } | { host: string; port: number };
+        timeoutMs: number;
+        /** clamd's StreamMaxLength, in bytes (`CLAMD_STREAM_MAX_BYTES`, default 25 MiB as clamd's). */
+        maxStreamBytes: number;
+      }
     | { kind: 'guardduty' }
     | null;
   secrets:
@@ -288,8 +294,15 @@ function malwareScanner(env: Env): StowageConfig['malwareScanner'] {
   const host = env.CLAMD_HOST || null;
   if (socket && host) throw new ConfigError('Set CLAMD_SOCKET or CLAMD_HOST (with CLAMD_PORT), not both.');
   const timeoutMs = int(env, 'CLAMD_TIMEOUT_MS', 60_000, 100);
-  if (socket) return { kind: 'clamd', address: { socket }, timeoutMs };
-  if (host) return { kind: 'clamd', address: { host, port: int(env, 'CLAMD_PORT', 3310, 1) }, timeoutMs };
+  const maxStreamBytes = int(env, 'CLAMD_STREAM_MAX_BYTES', 25 * 1024 * 1024, 1);
+  if (socket) return { kind: 'clamd', address: { socket }, timeoutMs, maxStreamBytes };
+  if (host)
+    return {
+      kind: 'clamd',
+      address: { host, port: int(env, 'CLAMD_PORT', 3310, 1) },
+      timeoutMs,
+      maxStreamBytes,
+    };
   if (env.MALWARE_SCANNER === 'clamd')
     throw new ConfigError('MALWARE_SCANNER=clamd needs CLAMD_SOCKET or CLAMD_HOST (with CLAMD_PORT).');
   return null;
