@@ -1,6 +1,5 @@
-import { gzipSync } from 'node:zlib';
-import { repoRoot } from '../test/support/package-tarball.js';
 import type { BenchContext } from './lib/bench-context.js';
+import { browserBundle, gzippedSize } from './lib/browser-bundle.js';
 import { type BenchReport, ratio } from './lib/report.js';
 
 const BUDGET_GZIP = 8 * 1024;
@@ -26,28 +25,6 @@ export async function upload(baseUrl, token, bucketId, file) {
 }
 `;
 
-/** An app's entry point bundled for browsers as the web build does it: esbuild, ESM, minified. */
-async function bundle(contents: string): Promise<Uint8Array> {
-  const { build } = await import('esbuild');
-  const result = await build({
-    stdin: { contents, resolveDir: repoRoot, loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    conditions: ['@stowage/source'],
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-  });
-  const [out] = result.outputFiles;
-  if (!out) throw new Error('esbuild wrote nothing');
-  return out.contents;
-}
-
-const gzipped = (bytes: Uint8Array) => gzipSync(bytes, { level: 9 }).length;
-
 /**
  * Issue 12: the client's browser bundle (minified + gzip) against its budget, next to a
  * hand-written fetch-only upload bundled the same way in the same run (the ratio is what the
@@ -59,17 +36,20 @@ export async function clientBundleBench(ctx: BenchContext): Promise<BenchReport>
   const served = await fetch(`${ctx.stack.url}/assets/stowage-client.js`);
   if (!served.ok) throw new Error(`/assets/stowage-client.js answered ${served.status}`);
   const cases = [
-    { label: 'fetch-only upload, hand-written', bytes: await bundle(FETCH_ONLY) },
-    { label: '@stowage/client, every export', bytes: await bundle("export * from '@stowage/client';") },
+    { label: 'fetch-only upload, hand-written', bytes: await browserBundle(FETCH_ONLY) },
+    {
+      label: '@stowage/client, every export',
+      bytes: await browserBundle("export * from '@stowage/client';"),
+    },
     {
       label: '@stowage/client, createStowageClient only',
-      bytes: await bundle("export { createStowageClient } from '@stowage/client';"),
+      bytes: await browserBundle("export { createStowageClient } from '@stowage/client';"),
     },
     {
       label: 'served /assets/stowage-client.js',
       bytes: new Uint8Array(await served.arrayBuffer()),
     },
-  ].map((c) => ({ ...c, minified: c.bytes.length, gzip: gzipped(c.bytes) }));
+  ].map((c) => ({ ...c, minified: c.bytes.length, gzip: gzippedSize(c.bytes) }));
   const [reference, whole] = cases as [(typeof cases)[0], (typeof cases)[0]];
   return {
     tables: [

@@ -1,36 +1,10 @@
-import { gzipSync } from 'node:zlib';
-import { repoRoot } from '../test/support/package-tarball.js';
 import type { BenchContext } from './lib/bench-context.js';
+import { browserBundle, gzippedSize } from './lib/browser-bundle.js';
 import { type BenchReport, ratio } from './lib/report.js';
 
 const BUDGET_GZIP = 25 * 1024;
 /** What an app already ships (it brings its own React), left out as the app's bundler would. */
 const REACT = ['react', 'react-dom', 'react/jsx-runtime'];
-
-/** An app's entry point bundled for browsers as the web build does it: esbuild, ESM, minified. */
-async function bundle(contents: string, opts: { loader?: 'js' | 'css'; external?: string[] } = {}) {
-  const { build } = await import('esbuild');
-  const result = await build({
-    stdin: { contents, resolveDir: repoRoot, loader: opts.loader ?? 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    jsx: 'automatic',
-    conditions: ['@stowage/source'],
-    define: { 'process.env.NODE_ENV': '"production"' },
-    external: opts.external ?? [],
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-  });
-  const [out] = result.outputFiles;
-  if (!out) throw new Error('esbuild wrote nothing');
-  return out.contents;
-}
-
-const gzipped = (bytes: Uint8Array) => gzipSync(bytes, { level: 9 }).length;
 
 /**
  * Issue 12: the FileManager's browser bundle without React (minified + gzip; @stowage/client is
@@ -43,32 +17,35 @@ export async function fileManagerBundleBench(ctx: BenchContext): Promise<BenchRe
   const served = await fetch(`${ctx.stack.url}/assets/file-manager.js`);
   if (!served.ok) throw new Error(`/assets/file-manager.js answered ${served.status}`);
   const cases = [
-    { label: '@stowage/client, every export', bytes: await bundle("export * from '@stowage/client';") },
+    {
+      label: '@stowage/client, every export',
+      bytes: await browserBundle("export * from '@stowage/client';"),
+    },
     {
       label: '<FileManager> (with the client), React outside',
-      bytes: await bundle("export { FileManager } from '@stowage/file-manager';", { external: REACT }),
+      bytes: await browserBundle("export { FileManager } from '@stowage/file-manager';", { external: REACT }),
     },
     {
       label: '@stowage/file-manager, every export, React outside',
-      bytes: await bundle("export * from '@stowage/file-manager';", { external: REACT }),
+      bytes: await browserBundle("export * from '@stowage/file-manager';", { external: REACT }),
     },
     {
       label: 'useUploads + useFileList + useStowageClient only',
-      bytes: await bundle(
+      bytes: await browserBundle(
         "export { useUploads, useFileList, useStowageClient } from '@stowage/file-manager';",
         { external: REACT },
       ),
     },
     {
       label: '@stowage/file-manager/styles.css',
-      bytes: await bundle("@import '@stowage/file-manager/styles.css';", { loader: 'css' }),
+      bytes: await browserBundle("@import '@stowage/file-manager/styles.css';", { loader: 'css' }),
     },
     { label: 'served /assets/file-manager.js', bytes: new Uint8Array(await served.arrayBuffer()) },
     {
       label: 'react + react-dom/client (for scale: the app ships it anyway)',
-      bytes: await bundle("export { createRoot } from 'react-dom/client'; export * from 'react';"),
+      bytes: await browserBundle("export { createRoot } from 'react-dom/client'; export * from 'react';"),
     },
-  ].map((c) => ({ ...c, minified: c.bytes.length, gzip: gzipped(c.bytes) }));
+  ].map((c) => ({ ...c, minified: c.bytes.length, gzip: gzippedSize(c.bytes) }));
   const [reference, component] = cases as [(typeof cases)[0], (typeof cases)[0]];
   const budgeted = new Set([1, 2]);
   return {

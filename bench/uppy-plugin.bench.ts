@@ -1,29 +1,13 @@
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import type { BenchContext } from './lib/bench-context.js';
+import { browserBundle, gzippedSize } from './lib/browser-bundle.js';
 import { type BenchReport, ratio } from './lib/report.js';
-
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 /** Minified ESM for browsers, as an app's bundler would make it, with the listed packages left out. */
 async function bundledSize(entry: string, external: string[]): Promise<{ min: number; gzip: number }> {
-  const { build } = await import('esbuild');
-  const result = await build({
-    stdin: { contents: `export * from '${entry}'; export { default } from '${entry}';`, resolveDir: root },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    conditions: ['@stowage/source'],
+  const code = await browserBundle(`export * from '${entry}'; export { default } from '${entry}';`, {
     external,
-    legalComments: 'none',
-    logLevel: 'silent',
   });
-  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
-  return { min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength };
+  return { min: code.byteLength, gzip: gzippedSize(code) };
 }
 
 /**

@@ -1,0 +1,35 @@
+import { gzipSync } from 'node:zlib';
+import { repoRoot } from '../../test/support/package-tarball.js';
+
+/**
+ * An app's entry point bundled for browsers as the web build bundles: esbuild, ESM, minified,
+ * React in production mode, workspace packages from their sources. `external`: what the app
+ * ships anyway (React, @uppy/core), left out as its own bundler would.
+ */
+export async function browserBundle(
+  contents: string,
+  opts: { loader?: 'js' | 'css'; external?: string[] } = {},
+): Promise<Uint8Array> {
+  const { build } = await import('esbuild');
+  const result = await build({
+    stdin: { contents, resolveDir: repoRoot, loader: opts.loader ?? 'js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022'],
+    minify: true,
+    jsx: 'automatic',
+    conditions: ['@stowage/source'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    external: opts.external ?? [],
+    legalComments: 'none',
+    write: false,
+    logLevel: 'silent',
+  });
+  const [out] = result.outputFiles;
+  if (!out) throw new Error('esbuild wrote nothing');
+  return out.contents;
+}
+
+/** Bytes after gzip at level 9, as a CDN would serve them. */
+export const gzippedSize = (bytes: Uint8Array) => gzipSync(bytes, { level: 9 }).length;
