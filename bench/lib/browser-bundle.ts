@@ -1,9 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { repoRoot } from '../../test/support/package-tarball.js';
+import { BROWSER_BUILD } from '../../web/build/build-web.js';
 
 /**
- * An app's entry point bundled for browsers as the web build bundles: esbuild, ESM, minified,
- * React in production mode, workspace packages from their sources. `external`: what the app
+ * An app's entry point bundled for browsers as the web build bundles (`BROWSER_BUILD`).
+ * `external`: what the app
  * ships anyway (React, @uppy/core), left out as its own bundler would.
  */
 export async function browserBundle(
@@ -12,19 +13,10 @@ export async function browserBundle(
 ): Promise<Uint8Array> {
   const { build } = await import('esbuild');
   const result = await build({
+    ...BROWSER_BUILD,
     stdin: { contents, resolveDir: repoRoot, loader: opts.loader ?? 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    jsx: 'automatic',
-    conditions: ['@stowage/source'],
-    define: { 'process.env.NODE_ENV': '"production"' },
     external: opts.external ?? [],
-    legalComments: 'none',
     write: false,
-    logLevel: 'silent',
   });
   const [out] = result.outputFiles;
   if (!out) throw new Error('esbuild wrote nothing');

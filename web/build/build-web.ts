@@ -19,6 +19,23 @@ const bundles: BuildOptions[] = [
   },
 ];
 
+/**
+ * How every browser bundle is built (the served assets, and the benchmarks' app entry points):
+ * ESM, minified, React in production mode, workspace packages from their sources.
+ */
+export const BROWSER_BUILD = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022'],
+  minify: true,
+  jsx: 'automatic',
+  conditions: ['@stowage/source'],
+  define: { 'process.env.NODE_ENV': '"production"' },
+  legalComments: 'none',
+  logLevel: 'silent',
+} satisfies BuildOptions;
+
 export interface WebAsset {
   contentType: string;
   body: Uint8Array;
@@ -38,17 +55,8 @@ export async function buildWebAssets(opts: { outdir?: string } = {}): Promise<Ma
       build({
         ...bundle,
         outdir,
-        bundle: true,
-        format: 'esm',
-        platform: 'browser',
-        target: ['es2022'],
-        minify: true,
-        jsx: 'automatic',
-        conditions: ['@stowage/source'],
-        define: { 'process.env.NODE_ENV': '"production"' },
-        legalComments: 'none',
+        ...BROWSER_BUILD,
         write: opts.outdir !== undefined,
-        logLevel: 'silent',
       }),
     ),
   );
