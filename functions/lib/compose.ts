@@ -45,7 +45,6 @@ import type { Logger } from '../../shared/ports/logger.js';
 import type { MetadataStore } from '../../shared/ports/repositories.js';
 import { createServices, type ServiceDeps, type Services } from '../../shared/services/index.js';
 import { readConfig, type StowageConfig } from './config.js';
-import { withRecordedEventHook } from './recorded-event-hook.js';
 
 export interface App {
   config: StowageConfig;
@@ -94,13 +93,11 @@ export function compose(
     'dynamodb',
     observe,
   );
-  const systemMetadata = withRecordedEventHook(
-    createDynamoMetadataStore({
-      client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-      tableName: config.tableName,
-    }),
-    overrides.onEventRecorded,
-  );
+  const systemMetadata = createDynamoMetadataStore({
+    client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName: config.tableName,
+    onEventWritten: overrides.onEventRecorded,
+  });
   const s3 = observeStorageCalls(
     createS3Client({
       region: config.region,

@@ -94,13 +94,19 @@ export interface FileListQuery {
   metadata?: MetadataFilter;
 }
 
+/**
+ * Files and their lifecycle. Each transition takes the audit event that tells of it (`event`,
+ * optional) and writes it in the same transaction as the change, only if the change applies: the
+ * outbox that webhooks and the event bus read (API.md 13.5), so no change is left untold by a
+ * crash between the two.
+ */
 export interface FileRepository {
   /**
    * Writes the pending file (with its initial references), reserves `file.size` bytes of the
    * tenant's quota and counts the file on its bucket, atomically. Throws QuotaExceededError when
    * the quota cannot hold it, NotFoundError when the bucket is gone.
    */
-  createPending(file: FileRecord): Promise<void>;
+  createPending(file: FileRecord, event?: AuditEvent): Promise<void>;
   get(tenantId: string, fileId: string): Promise<FileRecord | null>;
   /**
    * Newest first; `limit` items at most and a cursor exactly when more match (or, with
@@ -128,6 +134,7 @@ export interface FileRepository {
       /** The malware scanner's verdict, for a file it had to judge (API.md 13.6). */
       scan?: 'clean';
     },
+    event?: AuditEvent,
   ): Promise<boolean>;
   /** pending → rejected; the reservation is released. `scan`: the scanner's verdict that decided it. */
   reject(
@@ -135,17 +142,18 @@ export interface FileRepository {
     reason: RejectionReason,
     at: string,
     scan?: 'infected' | 'failed',
+    event?: AuditEvent,
   ): Promise<boolean>;
   /** Removes a pending file and releases its reservation. */
-  abandon(file: FileRecord): Promise<boolean>;
+  abandon(file: FileRecord, event?: AuditEvent): Promise<boolean>;
   /** active → deleted (kept, still counted, until purge). */
-  softDelete(file: FileRecord, at: string): Promise<boolean>;
+  softDelete(file: FileRecord, at: string, event?: AuditEvent): Promise<boolean>;
   /** deleted → active. */
-  restore(file: FileRecord, at: string): Promise<boolean>;
+  restore(file: FileRecord, at: string, event?: AuditEvent): Promise<boolean>;
   /** Removes a deleted file and frees its used bytes. */
-  purge(file: FileRecord): Promise<boolean>;
+  purge(file: FileRecord, event?: AuditEvent): Promise<boolean>;
   /** Removes a rejected file (its bytes were released when it was rejected). */
-  removeRejected(file: FileRecord): Promise<boolean>;
+  removeRejected(file: FileRecord, event?: AuditEvent): Promise<boolean>;
   /**
    * Moves a pending file's expiry (and its place in the sweep) later to `until`; false when the
    * file is no longer pending or already lives that long.
@@ -169,6 +177,7 @@ export interface FileRepository {
     file: FileRecord,
     changes: { originalName?: string; metadata?: Record<string, string>; at: string },
     statuses: readonly FileStatus[],
+    event?: AuditEvent,
   ): Promise<FileRecord | null>;
   /** Records the multipart upload id once storage has created it. */
   setMultipart(file: FileRecord, multipart: NonNullable<FileRecord['multipart']>): Promise<void>;

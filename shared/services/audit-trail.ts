@@ -12,14 +12,18 @@ export interface AuditInput {
 }
 
 /**
- * Records audit events. A failure to record is logged, never thrown: the action it describes
- * has already happened, and failing the request then would make the client retry a done thing.
+ * The audit trail. A file's transition carries its event into the repository (`event`), which
+ * writes it in the same transaction as the change: that is the outbox webhooks are fanned out
+ * from. Everything else is `record`ed after the fact; a failure to record is logged, never
+ * thrown: the action it describes has already happened, and failing the request then would make
+ * the client retry a done thing.
  */
 export class AuditTrail {
   constructor(private readonly deps: Pick<ServiceDeps, 'metadata' | 'clock' | 'ids' | 'logger'>) {}
 
-  async record(tenantId: string, input: AuditInput): Promise<void> {
-    const event: AuditEvent = {
+  /** A new event, to hand to the transition it tells of. */
+  event(input: AuditInput): AuditEvent {
+    return {
       id: this.deps.ids.next(),
       type: input.type,
       at: this.deps.clock.now().toISOString(),
@@ -30,6 +34,10 @@ export class AuditTrail {
       latencyMs: input.latencyMs ?? null,
       details: input.details ?? {},
     };
+  }
+
+  async record(tenantId: string, input: AuditInput): Promise<void> {
+    const event = this.event(input);
     try {
       await this.deps.metadata.events.record(tenantId, event);
     } catch (error) {

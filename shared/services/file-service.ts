@@ -114,14 +114,8 @@ export class FileService {
     if (!EDITABLE_STATUSES.includes(file.status))
       throw conflict(`A ${file.status} file cannot be renamed or given metadata.`);
     const at = this.deps.clock.now().toISOString();
-    const updated = await this.deps.metadata.files.update(
-      file,
-      { originalName: name, metadata, at },
-      EDITABLE_STATUSES,
-    );
-    if (!updated) throw conflict('The file changed meanwhile; try again.');
     const fields = [...(name === undefined ? [] : ['name']), ...(metadata === undefined ? [] : ['metadata'])];
-    await this.audit.record(actor.tenantId, {
+    const updatedEvent = this.audit.event({
       type: 'file.updated',
       actor: actor.userId,
       fileId,
@@ -132,6 +126,13 @@ export class FileService {
         ...(metadata === undefined ? {} : { metadataKeys: Object.keys(metadata) }),
       },
     });
+    const updated = await this.deps.metadata.files.update(
+      file,
+      { originalName: name, metadata, at },
+      EDITABLE_STATUSES,
+      updatedEvent,
+    );
+    if (!updated) throw conflict('The file changed meanwhile; try again.');
     return updated;
   }
 
@@ -171,14 +172,18 @@ export class FileService {
 
   /** active → deleted; shared with entity deletion of buckets that delete unreferenced files. */
   async softDelete(file: FileRecord, actor: string): Promise<boolean> {
-    const applied = await this.deps.metadata.files.softDelete(file, this.deps.clock.now().toISOString());
-    if (!applied) return false;
-    await this.audit.record(file.tenantId, {
+    const deleted = this.audit.event({
       type: 'file.deleted',
       actor,
       fileId: file.id,
       providerId: file.providerId,
     });
+    const applied = await this.deps.metadata.files.softDelete(
+      file,
+      this.deps.clock.now().toISOString(),
+      deleted,
+    );
+    if (!applied) return false;
     // Its share links die with it (API.md 13.4). Downloads check the file's status anyway, so a
     // failure here only matters if the file is restored; it is logged.
     try {
@@ -207,22 +212,22 @@ export class FileService {
     if (file.status !== 'deleted')
       throw conflict(`Only a deleted file can be restored; this one is ${file.status}.`);
     const at = this.deps.clock.now().toISOString();
-    if (!(await this.deps.metadata.files.restore(file, at))) {
+    const restored = this.audit.event({
+      type: 'file.restored',
+      actor: actor.userId,
+      fileId,
+      providerId: file.providerId,
+    });
+    if (!(await this.deps.metadata.files.restore(file, at, restored))) {
       // The condition failed: another writer moved the file, or this very write landed and only
       // its answer was lost (the SDK retried it). Active now is the outcome asked for.
       const now = await this.deps.metadata.files.get(actor.tenantId, fileId);
       if (now?.status === 'active') return now;
       throw conflict('The file changed meanwhile; try again.');
     }
-    await this.audit.record(actor.tenantId, {
-      type: 'file.restored',
-      actor: actor.userId,
-      fileId,
-      providerId: file.providerId,
-    });
     this.previews?.scheduleAhead(file);
-    const { previewStatus: _dropped, ...restored } = file;
-    return { ...restored, status: 'active', deletedAt: null, updatedAt: at };
+    const { previewStatus: _dropped, ...rest } = file;
+    return { ...rest, status: 'active', deletedAt: null, updatedAt: at };
   }
 
   /** A predicate of what the caller may see, with the caller's grants read once. */
@@ -291,13 +296,13 @@ export class FileService {
     // References first: a rejected file never changes again, and once its record is gone nothing
     // would remember them (if this fails, the record stays and the client's retry finishes).
     await this.deps.metadata.references.removeAllForFile(file.tenantId, file.id, file.references);
-    if (!(await this.deps.metadata.files.removeRejected(file))) return;
-    await this.audit.record(actor.tenantId, {
+    const deleted = this.audit.event({
       type: 'file.deleted',
       actor: actor.userId,
       fileId: file.id,
       providerId: file.providerId,
       details: { status: 'rejected' },
     });
+    await this.deps.metadata.files.removeRejected(file, deleted);
   }
 }

@@ -90,7 +90,14 @@ export class MaintenanceService {
     if (deletedAt + retentionDays * DAY_MS > now.getTime()) return;
     // Metadata first: a restore that wins the race keeps its object.
     const { metadata } = this.deps;
-    if (!(await removeRecord(metadata, file, (f) => metadata.files.purge(f)))) return;
+    const purged = this.audit.event({
+      type: 'file.purged',
+      actor: SYSTEM_ACTOR,
+      fileId: file.id,
+      providerId: file.providerId,
+      details: { size: file.size, retentionDays },
+    });
+    if (!(await removeRecord(metadata, file, (f) => metadata.files.purge(f, purged)))) return;
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
     // With the record gone nothing else remembers these: one failing must not skip the other.
     const cleanup = await Promise.allSettled([
@@ -98,13 +105,6 @@ export class MaintenanceService {
       metadata.references.removeAllForFile(file.tenantId, file.id, file.references),
     ]);
     for (const step of cleanup) if (step.status === 'rejected') throw step.reason;
-    await this.audit.record(file.tenantId, {
-      type: 'file.purged',
-      actor: SYSTEM_ACTOR,
-      fileId: file.id,
-      providerId: file.providerId,
-      details: { size: file.size, retentionDays },
-    });
     report.purged += 1;
     // Soft delete dropped them already; this catches any that a failure there left behind.
     try {

@@ -17,7 +17,13 @@ import {
   normalizeMimeType,
   safeResponseContentType,
 } from '../domain/mime.js';
-import type { Actor, EntityRef, FileRecord, MultipartState } from '../domain/model.js';
+import {
+  type Actor,
+  type EntityRef,
+  type FileRecord,
+  type MultipartState,
+  SYSTEM_ACTOR,
+} from '../domain/model.js';
 import { committedBytes } from '../domain/quota.js';
 import { isTextFormat } from '../domain/text-content.js';
 import { extendedDeadline, partLength, uploadDeadline } from '../domain/upload-window.js';
@@ -163,8 +169,17 @@ export class UploadService {
       validatedObject: null,
     };
 
+    const method = multipart ? 'MULTIPART' : (input.uploadMethod ?? 'PUT');
+    const initiated = this.audit.event({
+      type: 'upload.initiated',
+      actor: actor.userId,
+      fileId,
+      providerId: bucket.providerId,
+      details: { bucketId: bucket.id, size: input.size, contentType: declared, method },
+    });
     try {
-      await this.deps.metadata.files.createPending(file);
+      // File, quota, bucket count, references and the event: one transaction.
+      await this.deps.metadata.files.createPending(file, initiated);
     } catch (error) {
       if (error instanceof QuotaExceededError)
         throw quotaExceeded({
@@ -207,7 +222,16 @@ export class UploadService {
         upload = await this.presignSingle(store, file, input.uploadMethod ?? 'PUT', expiresAt);
       }
     } catch (error) {
-      await this.deps.metadata.files.abandon(file).catch(() => false);
+      // The initiation was told (its event committed with the file), so its end is told too.
+      const abandoned = this.audit.event({
+        type: 'upload.abandoned',
+        actor: SYSTEM_ACTOR,
+        fileId,
+        providerId: bucket.providerId,
+        status: 'error',
+        details: { size: file.size, reason: 'storage-failed' },
+      });
+      await this.deps.metadata.files.abandon(file, abandoned).catch(() => false);
       // createPending also wrote the references, as items of their own: without this they would
       // outlive the record. Removing them is harmless if the abandon failed (the sweep does it).
       if (references.length > 0)
@@ -218,13 +242,6 @@ export class UploadService {
       throw error;
     }
 
-    await this.audit.record(actor.tenantId, {
-      type: 'upload.initiated',
-      actor: actor.userId,
-      fileId,
-      providerId: bucket.providerId,
-      details: { bucketId: bucket.id, size: input.size, contentType: declared, method: upload.method },
-    });
     return { file, upload };
   }
 
@@ -349,7 +366,14 @@ export class UploadService {
   /** Removes a pending upload's record, bytes and reservation; shared with the maintenance sweep. */
   async discardPending(file: FileRecord, actor: string): Promise<boolean> {
     const { metadata } = this.deps;
-    if (!(await removeRecord(metadata, file, (f) => metadata.files.abandon(f)))) return false;
+    const abandoned = this.audit.event({
+      type: 'upload.abandoned',
+      actor,
+      fileId: file.id,
+      providerId: file.providerId,
+      details: { size: file.size },
+    });
+    if (!(await removeRecord(metadata, file, (f) => metadata.files.abandon(f, abandoned)))) return false;
     if (file.multipart) await this.abortQuietly(file.providerId, file, file.multipart.uploadId);
     const store = await this.deps.stores.forProvider(file.tenantId, file.providerId);
     // With the record gone nothing else remembers these: one failing must not skip the other.
@@ -358,13 +382,6 @@ export class UploadService {
       metadata.references.removeAllForFile(file.tenantId, file.id, file.references),
     ]);
     for (const step of cleanup) if (step.status === 'rejected') throw step.reason;
-    await this.audit.record(file.tenantId, {
-      type: 'upload.abandoned',
-      actor,
-      fileId: file.id,
-      providerId: file.providerId,
-      details: { size: file.size },
-    });
     return true;
   }
 

@@ -144,11 +144,7 @@ export class ValidationService {
 
     if (verdict.reason) {
       const scanned = scan && scan.status !== 'clean' ? scan.status : undefined;
-      const applied = await this.deps.metadata.files.reject(file, verdict.reason, at, scanned);
-      if (!applied) return this.settled(file);
-      this.logOutcome(file, 'rejected', latencyMs, verdict.reason);
-      await this.removeRejectedObject(store, file, verdict.reason, object, head.size);
-      await this.audit.record(file.tenantId, {
+      const rejected = this.audit.event({
         // API.md 13.6 names the event of an infected file.
         type: scanned === 'infected' ? 'file.infected' : 'upload.rejected',
         actor,
@@ -163,6 +159,10 @@ export class ValidationService {
           ...(scan ? { scanner: scan.scanner, ...scan.details } : {}),
         },
       });
+      const applied = await this.deps.metadata.files.reject(file, verdict.reason, at, scanned, rejected);
+      if (!applied) return this.settled(file);
+      this.logOutcome(file, 'rejected', latencyMs, verdict.reason);
+      await this.removeRejectedObject(store, file, verdict.reason, object, head.size);
       return {
         kind: 'rejected',
         file: {
@@ -176,13 +176,25 @@ export class ValidationService {
       };
     }
 
-    const applied = await this.deps.metadata.files.activate(file, {
-      mimeType: verdict.mimeType,
-      sha256: file.sha256,
-      validatedObject: object,
-      at,
-      ...(scan ? { scan: 'clean' as const } : {}),
+    const completed = this.audit.event({
+      type: 'upload.completed',
+      actor,
+      fileId: file.id,
+      providerId: file.providerId,
+      latencyMs,
+      details: { size: head.size, mimeType: verdict.mimeType, ...(scan ? { scanner: scan.scanner } : {}) },
     });
+    const applied = await this.deps.metadata.files.activate(
+      file,
+      {
+        mimeType: verdict.mimeType,
+        sha256: file.sha256,
+        validatedObject: object,
+        at,
+        ...(scan ? { scan: 'clean' as const } : {}),
+      },
+      completed,
+    );
     if (!applied) return this.settled(file);
     this.logOutcome(file, 'active', latencyMs);
     const active: FileRecord = {
@@ -196,14 +208,6 @@ export class ValidationService {
       ...(scan ? { scan: 'clean' as const } : {}),
     };
     this.onActive?.(active);
-    await this.audit.record(file.tenantId, {
-      type: 'upload.completed',
-      actor,
-      fileId: file.id,
-      providerId: file.providerId,
-      latencyMs,
-      details: { size: head.size, mimeType: verdict.mimeType, ...(scan ? { scanner: scan.scanner } : {}) },
-    });
     return { kind: 'active', file: active };
   }
 

@@ -1,5 +1,8 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileRecord } from '../../shared/domain/model.js';
+import { createDynamoMetadataStore } from '../../shared/adapters/dynamodb/create-dynamo-metadata-store.js';
+import { tableKeys } from '../../shared/domain/keys.js';
+import type { AuditEvent, FileRecord } from '../../shared/domain/model.js';
 import {
   AlreadyExistsError,
   type FileListQuery,
@@ -326,6 +329,160 @@ describe('transitions and the quota', () => {
       reservedBytes: 0,
       fileCount: 1,
     });
+  });
+});
+
+describe('the outbox: a transition and its event commit together', () => {
+  const anEvent = (type: string, file: FileRecord, n: number): AuditEvent => ({
+    id: ulidLike(9000 + n),
+    type,
+    at: at(n),
+    actor: 'alice',
+    fileId: file.id,
+    providerId: file.providerId,
+    status: 'ok',
+    latencyMs: null,
+    details: { n },
+  });
+  const told = async (file: FileRecord) =>
+    (await store.events.list(file.tenantId, { fileId: file.id }, { limit: 50 })).items
+      .map((e) => e.type)
+      .reverse();
+
+  it("writes each transition's event with it, and tells the hook once it is committed", async () => {
+    // Prepare: a store on the same table whose hook hears of every committed event.
+    const heard: string[] = [];
+    const hooked = createDynamoMetadataStore({
+      client: fixture.doc,
+      tableName: fixture.tableName,
+      onEventWritten: (tenantId, event) => heard.push(`${tenantId} ${event.type}`),
+    });
+    const tenant = 'outbox';
+    const file = aFile(tenant, 1, { size: 10 });
+    const rejected = aFile(tenant, 2, { size: 10 });
+
+    // Act: a whole life, each step with its event.
+    await store.files.createPending(file, anEvent('upload.initiated', file, 1));
+    await store.files.createPending(rejected, anEvent('upload.initiated', rejected, 2));
+    const changes = { mimeType: file.mimeType, sha256: null, validatedObject: ANY_OBJECT, at: at(3) };
+    expect(await hooked.files.activate(file, changes, anEvent('upload.completed', file, 3))).toBe(true);
+    const renamed = await hooked.files.update(
+      { ...file, status: 'active' },
+      { originalName: 'renamed.pdf', at: at(4) },
+      ['active'],
+      anEvent('file.updated', file, 4),
+    );
+    expect(
+      await hooked.files.softDelete({ ...file, status: 'active' }, at(5), anEvent('file.deleted', file, 5)),
+    ).toBe(true);
+    expect(
+      await hooked.files.restore({ ...file, status: 'deleted' }, at(6), anEvent('file.restored', file, 6)),
+    ).toBe(true);
+    expect(
+      await hooked.files.reject(
+        rejected,
+        'MIME_TYPE_MISMATCH',
+        at(7),
+        undefined,
+        anEvent('upload.rejected', rejected, 7),
+      ),
+    ).toBe(true);
+    expect(
+      await hooked.files.removeRejected(
+        { ...rejected, status: 'rejected' },
+        anEvent('file.deleted', rejected, 8),
+      ),
+    ).toBe(true);
+
+    // Assess
+    expect(renamed).toMatchObject({ id: file.id, originalName: 'renamed.pdf', updatedAt: at(4) });
+    expect(await store.files.get(tenant, file.id)).toMatchObject({
+      originalName: 'renamed.pdf',
+      status: 'active',
+    });
+    expect(await told(file)).toEqual([
+      'upload.initiated',
+      'upload.completed',
+      'file.updated',
+      'file.deleted',
+      'file.restored',
+    ]);
+    expect(await told(rejected)).toEqual(['upload.initiated', 'upload.rejected', 'file.deleted']);
+    expect(heard).toEqual([
+      `${tenant} upload.completed`,
+      `${tenant} file.updated`,
+      `${tenant} file.deleted`,
+      `${tenant} file.restored`,
+      `${tenant} upload.rejected`,
+      `${tenant} file.deleted`,
+    ]);
+  });
+
+  it('writes no event for a transition that does not apply, nor for a refused creation', async () => {
+    // Prepare
+    const tenant = 'outbox-refused';
+    await store.quota.setLimit(tenant, 100);
+    const file = await activeFile(tenant, 1, { size: 10 });
+    const tooBig = aFile(tenant, 2, { size: 500 });
+
+    // Act: each of these fails its condition.
+    const outcomes = [
+      await store.files.activate(
+        file,
+        { mimeType: file.mimeType, sha256: null, validatedObject: ANY_OBJECT, at: at(3) },
+        anEvent('upload.completed', file, 3),
+      ),
+      await store.files.restore(file, at(4), anEvent('file.restored', file, 4)),
+      await store.files.abandon(file, anEvent('upload.abandoned', file, 5)),
+      await store.files.purge(file, anEvent('file.purged', file, 6)),
+      await store.files.update(
+        { ...file, status: 'active' },
+        { originalName: 'x.pdf', at: at(7) },
+        ['pending'],
+        anEvent('file.updated', file, 7),
+      ),
+    ];
+    const refused = await store.files
+      .createPending(tooBig, anEvent('upload.initiated', tooBig, 8))
+      .catch((error: unknown) => error);
+
+    // Assess: nothing applied and nothing told; the file is as it was.
+    expect(outcomes).toEqual([false, false, false, false, null]);
+    expect(refused).toBeInstanceOf(QuotaExceededError);
+    expect(await told(file)).toEqual([]);
+    expect(await told(tooBig)).toEqual([]);
+    expect(await store.files.get(tenant, tooBig.id)).toBeNull();
+    expect(await store.files.get(tenant, file.id)).toMatchObject({
+      status: 'active',
+      originalName: file.originalName,
+    });
+  });
+
+  it('purges and abandons with their event, also when the bucket is already gone', async () => {
+    // Prepare: a pending and a deleted file whose bucket item was removed meanwhile.
+    const tenant = 'outbox-gone';
+    const pending = aFile(tenant, 1, { size: 10, bucketId: 'gone' });
+    await store.files.createPending(pending);
+    const deleted = await activeFile(tenant, 2, { size: 10, bucketId: 'gone' });
+    expect(await store.files.softDelete(deleted, at(4))).toBe(true);
+    await fixture.doc.send(
+      new DeleteCommand({
+        TableName: fixture.tableName,
+        Key: { PK: tableKeys.tenantPk(tenant), SK: tableKeys.bucketSk('gone') },
+      }),
+    );
+
+    // Act
+    const abandoned = await store.files.abandon(pending, anEvent('upload.abandoned', pending, 5));
+    const purged = await store.files.purge(
+      { ...deleted, status: 'deleted' },
+      anEvent('file.purged', deleted, 6),
+    );
+
+    // Assess
+    expect([abandoned, purged]).toEqual([true, true]);
+    expect(await told(pending)).toEqual(['upload.abandoned']);
+    expect(await told(deleted)).toEqual(['file.purged']);
   });
 });
 

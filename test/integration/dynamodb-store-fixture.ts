@@ -35,7 +35,7 @@ export async function createTestStore(label: string): Promise<TestStore> {
   // A pending file is counted on its bucket, which must exist: these tests name buckets without
   // creating them, so the bucket item is put first where it is missing.
   const createPending = store.files.createPending.bind(store.files);
-  store.files.createPending = async (file) => {
+  store.files.createPending = async (file, event) => {
     await doc
       .send(
         new PutCommand({
@@ -47,7 +47,7 @@ export async function createTestStore(label: string): Promise<TestStore> {
       .catch((error: Error) => {
         if (error.name !== 'ConditionalCheckFailedException') throw error;
       });
-    return createPending(file);
+    return createPending(file, event);
   };
   return {
     store,

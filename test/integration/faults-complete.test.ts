@@ -121,18 +121,11 @@ const steps: Step[] = [
     outcome: settlesUnless,
   },
   {
-    name: 'TransactWriteItems activate (file active, reservation becomes used bytes)',
+    name: 'TransactWriteItems activate (file active, reservation becomes used bytes, upload.completed event)',
     upload: 'csv',
     target: { service: 'dynamodb', operation: 'TransactWriteItems' },
     modes: ALL_WRITE_MODES,
     outcome: writeOutcome,
-  },
-  {
-    name: 'PutItem of the upload.completed event',
-    upload: 'csv',
-    target: { service: 'dynamodb', operation: 'PutItem' },
-    modes: [PERSISTENT[1] as FaultMode, { mode: 'lost-always', kind: 'reset' }],
-    outcome: () => 'settles',
   },
   {
     name: 'CompleteMultipartUpload',

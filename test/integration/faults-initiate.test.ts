@@ -118,14 +118,6 @@ const steps: Step[] = [
     modes: [ONE_SHOT[1] as FaultMode, ONE_SHOT[3] as FaultMode],
     outcome: () => 'refused',
   },
-  {
-    name: 'PutItem of the upload.initiated event',
-    target: { service: 'dynamodb', operation: 'PutItem' },
-    variant: 'PUT',
-    modes: [TRANSIENT[0] as FaultMode, ...PERSISTENT, { mode: 'lost-always', kind: 'reset' }],
-    // The audit trail never fails the action it records.
-    outcome: () => 'created',
-  },
 ];
 
 /** What a variant uploads: multipart needs at least one whole part (API.md 13.2). */

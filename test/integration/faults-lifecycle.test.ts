@@ -112,8 +112,9 @@ const operations: Operation[] = [
     },
     steps: [
       {
-        name: 'UpdateItem softDelete',
-        target: { service: 'dynamodb', operation: 'UpdateItem' },
+        // The file's change and its file.deleted event: one transaction (the outbox).
+        name: 'TransactWriteItems softDelete',
+        target: { service: 'dynamodb', operation: 'TransactWriteItems', inputIncludes: 'file.deleted' },
         modes: ALL_WRITE_MODES,
         // Retried after a lost answer, the condition fails: the file is deleted, which is what was asked.
         expect: (m) =>
@@ -129,12 +130,6 @@ const operations: Operation[] = [
         modes: [TRANSIENT[0] as FaultMode, PERSISTENT[2] as FaultMode],
         expect: (m) => (recovers(m) ? ok : failsThenRetried),
       },
-      {
-        name: 'PutItem of the file.deleted event',
-        target: { service: 'dynamodb', operation: 'PutItem' },
-        modes: [PERSISTENT[1] as FaultMode],
-        expect: () => ok,
-      },
     ],
   },
   {
@@ -148,8 +143,8 @@ const operations: Operation[] = [
     },
     steps: [
       {
-        name: 'UpdateItem restore',
-        target: { service: 'dynamodb', operation: 'UpdateItem' },
+        name: 'TransactWriteItems restore',
+        target: { service: 'dynamodb', operation: 'TransactWriteItems', inputIncludes: 'file.restored' },
         modes: ALL_WRITE_MODES,
         // Retried after a lost answer the condition fails; the service reads the file back and,
         // finding it active, answers 200: this very request restored it.
@@ -174,8 +169,8 @@ const operations: Operation[] = [
     done: (state) => expect([state.files, state.quota?.usedBytes]).toEqual([[], 0]),
     steps: [
       {
-        name: 'DeleteItem removeRejected',
-        target: { service: 'dynamodb', operation: 'DeleteItem' },
+        name: 'TransactWriteItems removeRejected',
+        target: { service: 'dynamodb', operation: 'TransactWriteItems', inputIncludes: 'file.deleted' },
         modes: ALL_WRITE_MODES,
         expect: (m) =>
           recovers(m)

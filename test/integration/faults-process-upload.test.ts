@@ -112,13 +112,6 @@ const steps: Step[] = [
     reported: () => false,
     leavesAtKey: (m) => m.mode === 'persistent',
   },
-  {
-    name: 'PutItem of the upload.completed event',
-    upload: 'csv',
-    target: { service: 'dynamodb', operation: 'PutItem' },
-    modes: [PERSISTENT[0] as FaultMode],
-    reported: () => false,
-  },
 ];
 
 async function twoUploads(app: ReturnType<typeof composeFaultyApp>, actor: Actor, upload: Step['upload']) {

@@ -9,12 +9,15 @@ import { createProviderRepository } from './provider-repository.js';
 import { createQuotaRepository } from './quota-repository.js';
 import { createReferenceRepository } from './reference-repository.js';
 import { createShareLinkRepository } from './share-link-repository.js';
+import type { TableContext } from './table-context.js';
 import { createWebhookRepository } from './webhook-repository.js';
 
 export interface DynamoMetadataStoreOptions {
   /** Built once per cold start by the composition root; the table must exist (`ensureTable`). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Told after each audit event commits (see `TableContext.onEventWritten`). */
+  readonly onEventWritten?: TableContext['onEventWritten'];
 }
 
 /** The metadata ports over the one DynamoDB table described in `table-definition.ts`. */
@@ -22,7 +25,11 @@ export function createDynamoMetadataStore(opts: DynamoMetadataStoreOptions): Met
   if (!opts.tableName) {
     throw new Error('createDynamoMetadataStore needs a tableName (set the table name in the config).');
   }
-  const ctx = { client: opts.client, tableName: opts.tableName };
+  const ctx: TableContext = {
+    client: opts.client,
+    tableName: opts.tableName,
+    ...(opts.onEventWritten ? { onEventWritten: opts.onEventWritten } : {}),
+  };
   return {
     providers: createProviderRepository(ctx),
     buckets: createBucketRepository(ctx),

@@ -6,9 +6,45 @@ import { itemReader } from './item-reader.js';
 import { readPage } from './read-page.js';
 import type { Item, TableContext } from './table-context.js';
 import { INDEX_NAMES, TTL_ATTRIBUTE } from './table-definition.js';
+import type { TransactPut } from './transact-write.js';
 
 /** How long the audit trail keeps an event before DynamoDB's TTL may remove it. */
 const RETENTION_SECONDS = 400 * 24 * 60 * 60;
+
+/**
+ * An event's item, as its own write or as one more action of the transaction whose change it
+ * records (the outbox: the change and its event commit together or not at all).
+ */
+export const eventItem = {
+  put(tableName: string, tenantId: string, event: AuditEvent): TransactPut {
+    const atSeconds = Math.floor(Date.parse(event.at) / 1000);
+    if (!Number.isFinite(atSeconds)) {
+      throw new RangeError(`Event ${event.id} has an invalid time: ${event.at}.`);
+    }
+    return {
+      TableName: tableName,
+      Item: {
+        PK: tableKeys.eventPk(tenantId),
+        SK: event.id,
+        ...(event.fileId === null
+          ? {}
+          : { GSI1PK: tableKeys.eventByFilePk(tenantId, event.fileId), GSI1SK: event.id }),
+        [TTL_ATTRIBUTE]: atSeconds + RETENTION_SECONDS,
+        entity: 'event',
+        id: event.id,
+        type: event.type,
+        at: event.at,
+        actor: event.actor,
+        fileId: event.fileId,
+        providerId: event.providerId,
+        status: event.status,
+        latencyMs: event.latencyMs,
+        // A JSON round trip drops undefined values (which the client refuses) and class instances.
+        details: JSON.parse(JSON.stringify(event.details ?? {})),
+      },
+    };
+  },
+};
 
 /**
  * Events sit in one partition per tenant, sorted by their ULID id (so backwards is newest
@@ -17,34 +53,8 @@ const RETENTION_SECONDS = 400 * 24 * 60 * 60;
 export function createEventRepository(ctx: TableContext): EventRepository {
   return {
     async record(tenantId, event) {
-      const atSeconds = Math.floor(Date.parse(event.at) / 1000);
-      if (!Number.isFinite(atSeconds)) {
-        throw new RangeError(`Event ${event.id} has an invalid time: ${event.at}.`);
-      }
-      await ctx.client.send(
-        new PutCommand({
-          TableName: ctx.tableName,
-          Item: {
-            PK: tableKeys.eventPk(tenantId),
-            SK: event.id,
-            ...(event.fileId === null
-              ? {}
-              : { GSI1PK: tableKeys.eventByFilePk(tenantId, event.fileId), GSI1SK: event.id }),
-            [TTL_ATTRIBUTE]: atSeconds + RETENTION_SECONDS,
-            entity: 'event',
-            id: event.id,
-            type: event.type,
-            at: event.at,
-            actor: event.actor,
-            fileId: event.fileId,
-            providerId: event.providerId,
-            status: event.status,
-            latencyMs: event.latencyMs,
-            // A JSON round trip drops undefined values (which the client refuses) and class instances.
-            details: JSON.parse(JSON.stringify(event.details ?? {})),
-          },
-        }),
-      );
+      await ctx.client.send(new PutCommand(eventItem.put(ctx.tableName, tenantId, event)));
+      ctx.onEventWritten?.(tenantId, event);
     },
 
     list(tenantId, filter, page) {

@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FileStatus } from '../../domain/file-state.js';
 import { tableKeys } from '../../domain/keys.js';
-import type { EntityRef, FileRecord } from '../../domain/model.js';
+import type { AuditEvent, EntityRef, FileRecord } from '../../domain/model.js';
 import {
   AlreadyExistsError,
   type FileListQuery,
@@ -12,6 +12,7 @@ import {
 import { batchGet } from './batch.js';
 import { bucketCounter } from './bucket-counter.js';
 import { transactionApplied, writeApplied } from './conditional-write.js';
+import { eventItem } from './event-repository.js';
 import { fileItem } from './file-item.js';
 import { quotaItem } from './quota-item.js';
 import { readPage } from './read-page.js';
@@ -55,22 +56,48 @@ export function createFileRepository(ctx: TableContext): FileRepository {
     ExpressionAttributeValues: { ':from': from },
   });
 
+  /**
+   * The outbox: a transition's audit event is one more action of its transaction, so the change
+   * and the event that tells of it (and its webhooks, through the table's stream) commit together.
+   */
+  const withEvent = (file: FileRecord, items: TransactItems, event: AuditEvent | undefined): TransactItems =>
+    event ? [...items, { Put: eventItem.put(tableName, file.tenantId, event) }] : items;
+  const announced = (file: FileRecord, event: AuditEvent | undefined, applied: boolean): boolean => {
+    if (applied && event) ctx.onEventWritten?.(file.tenantId, event);
+    return applied;
+  };
+
   /** A transaction whose first action is the file's; false when the file's condition failed. */
-  const transition = (items: TransactItems) => transactionApplied(ctx, items, 0);
+  const transition = async (file: FileRecord, items: TransactItems, event?: AuditEvent) =>
+    announced(file, event, await transactionApplied(ctx, withEvent(file, items, event), 0));
   const conditional = writeApplied;
+
+  /** One conditional write, or with an event, a transaction of the write and its event. */
+  const single = async (
+    file: FileRecord,
+    action: { Update: TransactUpdate } | { Delete: TransactDelete },
+    event: AuditEvent | undefined,
+  ): Promise<boolean> => {
+    if (event) return transition(file, [action], event);
+    return conditional(
+      ctx.client.send(
+        'Update' in action ? new UpdateCommand(action.Update) : new DeleteCommand(action.Delete),
+      ),
+    );
+  };
 
   /**
    * A transition that takes the file out of its bucket for good (`[file, quota]` plus the
    * bucket's count). A bucket deleted before it counted files is gone: the file moves without it.
    */
-  const leaving = async (file: FileRecord, items: TransactItems): Promise<boolean> => {
+  const leaving = async (file: FileRecord, items: TransactItems, event?: AuditEvent): Promise<boolean> => {
     const withCount = [...items, { Update: bucketCounter.leave(tableName, file.tenantId, file.bucketId) }];
     try {
-      return await transition(withCount);
+      return await transition(file, withCount, event);
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (!reasons || !conditionFailedAt(reasons, withCount.length - 1)) throw error;
-      return transition(items);
+      return transition(file, items, event);
     }
   };
 
@@ -111,7 +138,7 @@ export function createFileRepository(ctx: TableContext): FileRepository {
   };
 
   return {
-    async createPending(file) {
+    async createPending(file, event) {
       if (file.status !== 'pending') {
         throw new Error(`createPending needs a pending file, got ${file.status}.`);
       }
@@ -133,7 +160,8 @@ export function createFileRepository(ctx: TableContext): FileRepository {
         })),
       ];
       try {
-        await transactWrite(ctx, items);
+        await transactWrite(ctx, withEvent(file, items, event));
+        announced(file, event, true);
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons && conditionFailedAt(reasons, 1)) {
@@ -192,49 +220,64 @@ export function createFileRepository(ctx: TableContext): FileRepository {
       return someDeleted.items.length > 0;
     },
 
-    activate(file, changes) {
-      return transition([
-        {
-          Update: fileUpdate(file, 'pending', {
-            // Leaving pending also leaves the sweep index.
-            expression:
-              'SET #status = :to, mimeType = :mimeType, sha256 = :sha256, validatedObject = :object, ' +
-              `updatedAt = :at${changes.scan ? ', scanStatus = :scan' : ''} REMOVE GSI3PK, GSI3SK, verifying`,
-            values: {
-              ...(changes.scan ? { ':scan': changes.scan } : {}),
-              ':to': 'active',
-              ':mimeType': changes.mimeType,
-              ':sha256': changes.sha256,
-              ':object': { etag: changes.validatedObject.etag, versionId: changes.validatedObject.versionId },
-              ':at': changes.at,
-            },
-          }),
-        },
-        { Update: quotaItem.commit(tableName, file.tenantId, file.size) },
-      ]);
+    activate(file, changes, event) {
+      return transition(
+        file,
+        [
+          {
+            Update: fileUpdate(file, 'pending', {
+              // Leaving pending also leaves the sweep index.
+              expression:
+                'SET #status = :to, mimeType = :mimeType, sha256 = :sha256, validatedObject = :object, ' +
+                `updatedAt = :at${changes.scan ? ', scanStatus = :scan' : ''} REMOVE GSI3PK, GSI3SK, verifying`,
+              values: {
+                ...(changes.scan ? { ':scan': changes.scan } : {}),
+                ':to': 'active',
+                ':mimeType': changes.mimeType,
+                ':sha256': changes.sha256,
+                ':object': {
+                  etag: changes.validatedObject.etag,
+                  versionId: changes.validatedObject.versionId,
+                },
+                ':at': changes.at,
+              },
+            }),
+          },
+          { Update: quotaItem.commit(tableName, file.tenantId, file.size) },
+        ],
+        event,
+      );
     },
 
-    reject(file, reason, at, scan) {
+    reject(file, reason, at, scan, event) {
       // A rejected file stays listed for a while, but no longer keeps its bucket.
-      return leaving(file, [
-        {
-          Update: fileUpdate(file, 'pending', {
-            expression: `SET #status = :to, rejectionReason = :reason, updatedAt = :at${scan ? ', scanStatus = :scan' : ''} REMOVE GSI3PK, GSI3SK, verifying`,
-            values: { ':to': 'rejected', ':reason': reason, ':at': at, ...(scan ? { ':scan': scan } : {}) },
-          }),
-        },
-        { Update: quotaItem.release(tableName, file.tenantId, file.size) },
-      ]);
+      return leaving(
+        file,
+        [
+          {
+            Update: fileUpdate(file, 'pending', {
+              expression: `SET #status = :to, rejectionReason = :reason, updatedAt = :at${scan ? ', scanStatus = :scan' : ''} REMOVE GSI3PK, GSI3SK, verifying`,
+              values: { ':to': 'rejected', ':reason': reason, ':at': at, ...(scan ? { ':scan': scan } : {}) },
+            }),
+          },
+          { Update: quotaItem.release(tableName, file.tenantId, file.size) },
+        ],
+        event,
+      );
     },
 
-    abandon(file) {
-      return leaving(file, [
-        { Delete: fileDelete(file, 'pending') },
-        { Update: quotaItem.release(tableName, file.tenantId, file.size) },
-      ]);
+    abandon(file, event) {
+      return leaving(
+        file,
+        [
+          { Delete: fileDelete(file, 'pending') },
+          { Update: quotaItem.release(tableName, file.tenantId, file.size) },
+        ],
+        event,
+      );
     },
 
-    softDelete(file, at) {
+    softDelete(file, at, event) {
       // Its bytes stay counted until purge, so no quota change: a single conditional update.
       const listing = fileItem.listingKeys(file, 'deleted');
       const sweep = fileItem.sweepKeys(file.tenantId, file.id, 'deleted', at);
@@ -251,10 +294,10 @@ export function createFileRepository(ctx: TableContext): FileRepository {
           ':gsi3sk': sweep.GSI3SK,
         },
       });
-      return conditional(ctx.client.send(new UpdateCommand(change)));
+      return single(file, { Update: change }, event);
     },
 
-    restore(file, at) {
+    restore(file, at, event) {
       const listing = fileItem.listingKeys(file, 'live');
       const change = fileUpdate(file, 'deleted', {
         expression:
@@ -268,22 +311,26 @@ export function createFileRepository(ctx: TableContext): FileRepository {
           ':gsi2pk': listing.GSI2PK,
         },
       });
-      return conditional(ctx.client.send(new UpdateCommand(change)));
+      return single(file, { Update: change }, event);
     },
 
-    purge(file) {
-      return leaving(file, [
-        { Delete: fileDelete(file, 'deleted') },
-        { Update: quotaItem.free(tableName, file.tenantId, file.size) },
-      ]);
+    purge(file, event) {
+      return leaving(
+        file,
+        [
+          { Delete: fileDelete(file, 'deleted') },
+          { Update: quotaItem.free(tableName, file.tenantId, file.size) },
+        ],
+        event,
+      );
     },
 
-    removeRejected(file) {
+    removeRejected(file, event) {
       // Its reservation was released when it was rejected: nothing to count.
-      return conditional(ctx.client.send(new DeleteCommand(fileDelete(file, 'rejected'))));
+      return single(file, { Delete: fileDelete(file, 'rejected') }, event);
     },
 
-    async update(file, changes, statuses) {
+    async update(file, changes, statuses, event) {
       const sets = ['updatedAt = :at'];
       const values: Record<string, unknown> = { ':at': changes.at };
       if (changes.originalName !== undefined) {
@@ -298,17 +345,27 @@ export function createFileRepository(ctx: TableContext): FileRepository {
       statuses.forEach((status, i) => {
         values[`:s${i}`] = status;
       });
+      const change: TransactUpdate = {
+        TableName: tableName,
+        Key: fileItem.key(file.tenantId, file.id),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: `attribute_exists(PK) AND #status IN (${allowed.join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      };
+      if (event) {
+        // A transaction answers no attributes: the record as read, with the change applied.
+        if (!(await transition(file, [{ Update: change }], event))) return null;
+        return {
+          ...file,
+          ...(changes.originalName === undefined ? {} : { originalName: changes.originalName }),
+          ...(changes.metadata === undefined ? {} : { metadata: { ...changes.metadata } }),
+          updatedAt: changes.at,
+        };
+      }
       try {
         const { Attributes } = await ctx.client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: fileItem.key(file.tenantId, file.id),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: `attribute_exists(PK) AND #status IN (${allowed.join(', ')})`,
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-          }),
+          new UpdateCommand({ ...change, ReturnValues: 'ALL_NEW' }),
         );
         return Attributes ? fileItem.fromItem(Attributes) : null;
       } catch (error) {

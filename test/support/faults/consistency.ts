@@ -17,13 +17,16 @@ export interface TenantState {
   objects: Map<string, number>;
   /** Objects under the tenant's quarantine prefix. */
   quarantined: string[];
+  /** The audit event types of each file above, oldest first. */
+  eventsByFile: Map<string, string[]>;
 }
 
 export interface Consistency {
   /**
    * Broken invariants, which no fault may ever cause: a lost or doubled reservation, used bytes
    * or file count off the files that count, headroom out of step, an active or deleted file
-   * whose object is missing or of another size.
+   * whose object is missing or of another size, a file whose state its audit trail does not tell
+   * (the outbox: a transition and its event commit together) or tells twice.
    */
   broken: string[];
   /**
@@ -80,13 +83,23 @@ export async function readTenant(
     listObjects(stack, objectKeys.tenantPrefix(tenantId)),
     listObjects(stack, objectKeys.quarantinePrefix(tenantId)),
   ]);
+  const files = [...live, ...deleted]
+    .map((item) => fileItem.fromItem(item))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  const eventsByFile = new Map(
+    await Promise.all(
+      files.map(async (f) => {
+        const events = await query(INDEX_NAMES.gsi1, 'GSI1PK', tableKeys.eventByFilePk(tenantId, f.id));
+        return [f.id, events.map((e) => e.type as string).reverse()] as const;
+      }),
+    ),
+  );
   return {
     quota: quota.Item
       ? { ...quotaItem.fromItem(quota.Item), headroom: Number(quota.Item.headroom ?? 0) }
       : null,
-    files: [...live, ...deleted]
-      .map((item) => fileItem.fromItem(item))
-      .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    files,
+    eventsByFile,
     references: references
       .flat()
       .map((item) => `${item.fileId} ${item.entityType}#${item.entityId}`)
@@ -106,6 +119,14 @@ async function listObjects(stack: FaultStack, prefix: string): Promise<Map<strin
   } while (cursor);
   return objects;
 }
+
+/** The events a file in each status has had (each entry: one of these types). */
+const STATUS_EVENTS: Record<FileRecord['status'], string[][]> = {
+  pending: [['upload.initiated']],
+  active: [['upload.initiated'], ['upload.completed']],
+  rejected: [['upload.initiated'], ['upload.rejected', 'file.infected']],
+  deleted: [['upload.initiated'], ['upload.completed'], ['file.deleted']],
+};
 
 export function consistencyOf(state: TenantState): Consistency {
   const broken: string[] = [];
@@ -136,6 +157,16 @@ export function consistencyOf(state: TenantState): Consistency {
     if (size === undefined) broken.push(`${file.status} file ${file.id} has no object`);
     else if (size !== file.size)
       broken.push(`${file.status} file ${file.id} has an object of ${size} bytes, not ${file.size}`);
+  }
+
+  for (const file of state.files) {
+    const told = state.eventsByFile.get(file.id) ?? [];
+    const times = (type: string) => told.filter((t) => t === type).length;
+    const missing = STATUS_EVENTS[file.status].filter((types) => !types.some((t) => told.includes(t)));
+    if (missing.length > 0)
+      broken.push(`${file.status} file ${file.id} untold: no ${missing.map((m) => m.join('|')).join(', ')}`);
+    for (const once of ['upload.initiated', 'upload.completed', 'upload.rejected'])
+      if (times(once) > 1) broken.push(`file ${file.id} told ${once} ${times(once)} times`);
   }
 
   const owners = new Map(

@@ -33,10 +33,12 @@ function memoryMetadata() {
   const files = new Map<string, FileRecord>();
   const quota = { limitBytes: null, usedBytes: 0, reservedBytes: 0, fileCount: 0 };
   const events: AuditEvent[] = [];
-  const transition = (file: FileRecord, from: string, apply: (f: FileRecord) => void) => {
+  // The event of a transition is kept only when the transition applies, as in one transaction.
+  const transition = (file: FileRecord, from: string, apply: (f: FileRecord) => void, event?: AuditEvent) => {
     const current = files.get(file.id);
     if (current?.status !== from) return false;
     apply(current);
+    if (event) events.push(event);
     return true;
   };
   const metadata = {
@@ -45,31 +47,47 @@ function memoryMetadata() {
     references: { removeAllForFile: async () => undefined },
     events: { record: async (_t: string, event: AuditEvent) => void events.push(event) },
     files: {
-      createPending: async (file: FileRecord) => {
+      createPending: async (file: FileRecord, event?: AuditEvent) => {
         files.set(file.id, structuredClone(file));
         quota.reservedBytes += file.size;
+        if (event) events.push(event);
       },
       get: async (_t: string, id: string) => structuredClone(files.get(id)) ?? null,
       setMultipart: async (file: FileRecord, multipart: FileRecord['multipart']) => {
         (files.get(file.id) as FileRecord).multipart = multipart;
       },
-      abandon: async (file: FileRecord) =>
-        transition(file, 'pending', () => {
-          files.delete(file.id);
-          quota.reservedBytes -= file.size;
-        }),
-      activate: async (file: FileRecord, changes: { mimeType: string }) =>
-        transition(file, 'pending', (f) => {
-          Object.assign(f, { status: 'active', mimeType: changes.mimeType });
-          quota.reservedBytes -= file.size;
-          quota.usedBytes += file.size;
-          quota.fileCount += 1;
-        }),
-      reject: async (file: FileRecord) =>
-        transition(file, 'pending', (f) => {
-          f.status = 'rejected';
-          quota.reservedBytes -= file.size;
-        }),
+      abandon: async (file: FileRecord, event?: AuditEvent) =>
+        transition(
+          file,
+          'pending',
+          () => {
+            files.delete(file.id);
+            quota.reservedBytes -= file.size;
+          },
+          event,
+        ),
+      activate: async (file: FileRecord, changes: { mimeType: string }, event?: AuditEvent) =>
+        transition(
+          file,
+          'pending',
+          (f) => {
+            Object.assign(f, { status: 'active', mimeType: changes.mimeType });
+            quota.reservedBytes -= file.size;
+            quota.usedBytes += file.size;
+            quota.fileCount += 1;
+          },
+          event,
+        ),
+      reject: async (file: FileRecord, ...rest: [string, string, unknown, AuditEvent?]) =>
+        transition(
+          file,
+          'pending',
+          (f) => {
+            f.status = 'rejected';
+            quota.reservedBytes -= file.size;
+          },
+          rest[3],
+        ),
     },
   };
   return { metadata: metadata as unknown as MetadataStore, files, quota, events };
@@ -150,7 +168,13 @@ describe('UploadService.initiate when storage fails after the reservation', () =
     );
     expect(files.size).toBe(0);
     expect(quota).toMatchObject({ reservedBytes: 0, usedBytes: 0, fileCount: 0 });
-    expect(events.map((e) => e.type)).not.toContain('upload.initiated');
+    // The initiation was written with the file, so its abandonment is told with its removal.
+    expect(events.map((e) => e.type)).toEqual(['upload.initiated', 'upload.abandoned']);
+    expect(events[1]).toMatchObject({
+      actor: 'system',
+      status: 'error',
+      details: { reason: 'storage-failed' },
+    });
   });
 
   it('aborts the multipart upload it started when presigning a part fails', async () => {

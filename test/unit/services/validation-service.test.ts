@@ -83,8 +83,17 @@ function validationWith(store: ObjectStore, activateAnswers: boolean[]) {
   const metadata = {
     buckets: { get: async () => bucket },
     files: {
-      activate: async () => activateAnswers.shift() ?? false,
-      reject: async () => true,
+      // A transition's event is written only when it applies, as in one transaction.
+      activate: async (_file: FileRecord, _changes: unknown, event?: AuditEvent) => {
+        const applied = activateAnswers.shift() ?? false;
+        if (applied && event) events.push(event);
+        return applied;
+      },
+      reject: async (...args: unknown[]) => {
+        const event = args[4] as AuditEvent | undefined;
+        if (event) events.push(event);
+        return true;
+      },
       get: async () => ({ ...pendingFile(1), status: 'active' }),
     },
     events: { record: async (_t: string, event: AuditEvent) => void events.push(event) },
